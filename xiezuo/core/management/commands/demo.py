@@ -1,0 +1,73 @@
+"""xiezuo demo [--no-serve] [--force] [--port N]: a working system on SQLite with demo data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from xiezuo.core.demo import is_demo_database, mark_demo_database
+from xiezuo.synth import foundation
+
+
+class Command(BaseCommand):
+    help = "Set up the demo (SQLite, reference data, demo pairings and accounts) and serve it on :8000."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="set everything up, then stop")
+        parser.add_argument("--force", action="store_true", help="also on PostgreSQL or a non-demo database")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        started = time.perf_counter()
+        self._refuse_unless_safe(opts["force"])
+        self.stdout.write("[demo] migrating the database …")
+        call_command("migrate", verbosity=0, interactive=False)
+        self.stdout.write("[demo] loading code lists, regions, pairings and demo accounts …")
+        foundation.build_foundation(villages_for=foundation.DEMO_COUNTIES, county_pairs=foundation.COUNTY_PAIRS)
+        for account in foundation.ACCOUNTS:
+            foundation.ensure_account(account)
+        mark_demo_database()
+        call_command("collectstatic", verbosity=0, interactive=False)
+        self.stdout.write(f"[demo] ready in {time.perf_counter() - started:.0f} s\n")
+        self._print_accounts()
+        if not opts["no_serve"]:
+            self._serve(opts["port"])
+
+    def _refuse_unless_safe(self, force: bool) -> None:
+        if force:
+            return
+        if connection.vendor != "sqlite":
+            raise CommandError("The demo runs on SQLite; use --force to put demo data into this database.")
+        tables = connection.introspection.table_names()
+        if "auth_user" in tables and User.objects.exists() and not is_demo_database():
+            raise CommandError(
+                "This database holds data that is not demo data; use another XIEZUO_DATA_DIR or --force."
+            )
+
+    def _print_accounts(self) -> None:
+        self.stdout.write(f"Demo accounts (password for all: {foundation.PASSWORD})")
+        for a in foundation.ACCOUNTS:
+            self.stdout.write(f"  {a.username:<12} {a.role:<22} {a.note}")
+
+    def _serve(self, port: int) -> None:
+        self.stdout.write(f"\nServing http://127.0.0.1:{port}/  (Ctrl-C stops the site and the worker)")
+        env = {**os.environ, "XIEZUO_DEMO": "1", "XIEZUO_SERVE_STATIC": "1", "DJANGO_SETTINGS_MODULE": "xiezuo.settings"}
+        exe = [sys.executable, "-m", "xiezuo.cli"]
+        worker = subprocess.Popen([*exe, "worker", "--requeue-stale"], env=env)
+        try:
+            subprocess.run(
+                [*exe, "manage", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"], env=env, check=False
+            )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
