@@ -43,6 +43,8 @@ def job(kind: str) -> Callable[[JobFunction], JobFunction]:
 
 def enqueue(*, actor: Any, kind: str, params: dict[str, Any], region_code: int | None = None, via: str = "web") -> Job:
     """Queue a job; the worker picks it up. Audited like every write."""
+    import xiezuo.core.builtin_jobs  # noqa: F401  (registers the built-in kinds)
+
     if kind not in REGISTRY:
         raise ValueError(f"unknown job kind {kind!r}")
     with transaction.atomic():

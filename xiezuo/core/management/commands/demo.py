@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -13,7 +11,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from xiezuo.core.management.commands.serve import serve
 from xiezuo.core.demo import is_demo_database, mark_demo_database
+from xiezuo.core.jobs import enqueue
+from xiezuo.core.models import Job
+from xiezuo.core.scope import SYSTEM
 from xiezuo.synth import foundation
 
 
@@ -35,6 +37,9 @@ class Command(BaseCommand):
         for account in foundation.ACCOUNTS:
             foundation.ensure_account(account)
         mark_demo_database()
+        if not Job.objects.filter(kind="regions.load").exists():
+            # Townships of the whole country, loaded in the background: the jobs page shows it running.
+            enqueue(actor=SYSTEM, kind="regions.load", params={"level": "township"}, via="cli")
         call_command("collectstatic", verbosity=0, interactive=False)
         self.stdout.write(f"[demo] ready in {time.perf_counter() - started:.0f} s\n")
         self._print_accounts()
@@ -59,15 +64,6 @@ class Command(BaseCommand):
 
     def _serve(self, port: int) -> None:
         self.stdout.write(f"\nServing http://127.0.0.1:{port}/  (Ctrl-C stops the site and the worker)")
-        env = {**os.environ, "XIEZUO_DEMO": "1", "XIEZUO_SERVE_STATIC": "1", "DJANGO_SETTINGS_MODULE": "xiezuo.settings"}
-        exe = [sys.executable, "-m", "xiezuo.cli"]
-        worker = subprocess.Popen([*exe, "worker", "--requeue-stale"], env=env)
-        try:
-            subprocess.run(
-                [*exe, "manage", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"], env=env, check=False
-            )
-        except KeyboardInterrupt:
-            pass
-        finally:
-            worker.terminate()
-            worker.wait(timeout=10)
+        os.environ["XIEZUO_DEMO"] = "1"
+        os.environ["XIEZUO_SERVE_STATIC"] = "1"
+        serve("127.0.0.1", port)
