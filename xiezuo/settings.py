@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "xiezuo.regions",
     "xiezuo.accounts",
     "xiezuo.pairings",
+    "xiezuo.registry",
     "xiezuo.web",
     "xiezuo.api",
 ]
