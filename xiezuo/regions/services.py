@@ -42,7 +42,9 @@ def set_region_flag(
             raise ValidationError({"flag": _("This flag does not apply to regions of this level.")})
         existing = RegionFlag.objects.select_for_update().filter(region=region, flag=flag).first()
         if existing is not None and existing.origin != "maintained":
-            raise ValidationError({"flag": _("Only maintained flags can be changed; this one is loaded or derived.")})
+            raise ValidationError(
+                {"flag": _("Only maintained flags can be changed; this one is loaded or derived.")}
+            )
         source = (source or "").strip()
         if value is not None and not source:
             raise ValidationError({"source": _("Give the source of a maintained flag (document, year).")})
@@ -53,16 +55,27 @@ def set_region_flag(
             flag_id = existing.pk
             existing.delete()
             audit.record(
-                actor=actor, action="delete", object_type="region_flag", object_id=flag_id,
-                object_repr=f"{region.name} {flag}", region_code=region.code, changes=audit.diff(before, {}), via=via,
+                actor=actor,
+                action="delete",
+                object_type="region_flag",
+                object_id=flag_id,
+                object_repr=f"{region.name} {flag}",
+                region_code=region.code,
+                changes=audit.diff(before, {}),
+                via=via,
             )
             return None
         obj = existing or RegionFlag(region=region, flag=flag, origin="maintained")
         obj.value, obj.source = value.strip(), source
         obj.save()
         audit.record(
-            actor=actor, action="update" if existing else "create", object_type="region_flag", object_id=obj.pk,
-            object_repr=f"{region.name} {flag}", region_code=region.code,
-            changes=audit.diff(before, audit.snapshot(obj, FIELDS)), via=via,
+            actor=actor,
+            action="update" if existing else "create",
+            object_type="region_flag",
+            object_id=obj.pk,
+            object_repr=f"{region.name} {flag}",
+            region_code=region.code,
+            changes=audit.diff(before, audit.snapshot(obj, FIELDS)),
+            via=via,
         )
     return obj

@@ -1,13 +1,21 @@
-"""Page URLs. Each part of the site keeps its views in its own module."""
+"""Page URLs. Each part of the site keeps its views in its own module and its URL list in its own file."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from xiezuo.web import views
+from xiezuo.web import auth, urls_browse, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("jobs/", views.jobs, name="jobs"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job"),
+    path("jobs/<int:job_id>/row/", views.job_row, name="job_row"),
+    path("audit/", views.audit, name="audit"),
+    path("public/", views.public, name="public"),
+    *urls_browse.urlpatterns,
 ]
