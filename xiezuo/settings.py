@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "xiezuo.web.middleware.LoginRequiredForPagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -127,6 +128,8 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Failed logins allowed per username and per client address within the window (seconds).
 LOGIN_MAX_FAILURES = env_int("XIEZUO_LOGIN_MAX_FAILURES", 5)
 LOGIN_FAILURE_WINDOW = env_int("XIEZUO_LOGIN_FAILURE_WINDOW", 900)
+# Reverse proxies (e.g. nginx on 127.0.0.1) whose X-Forwarded-For is believed for login throttling.
+XIEZUO_TRUSTED_PROXIES = env_list("XIEZUO_TRUSTED_PROXIES", [])
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

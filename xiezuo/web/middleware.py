@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 
 # No inline scripts or styles anywhere: data reaches scripts through json_script, code lives in
@@ -32,3 +33,18 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
+    """Every page needs a signed-in user unless its view is marked ``login_not_required``.
+
+    The API authenticates on its own (token or session, 401 otherwise); static files and the
+    language switch are open.
+    """
+
+    open_prefixes = ("/api/", "/static/", "/i18n/")
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):  # type: ignore[no-untyped-def]
+        if request.path.startswith(self.open_prefixes):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
