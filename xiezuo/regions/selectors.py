@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from xiezuo.core.scope import scope_for
 from xiezuo.regions import rules
 from xiezuo.regions.models import LEVEL_DIGITS, CodeHistory, Region, RegionFlag, full_code
 
@@ -15,8 +14,9 @@ SEARCH_LIMIT = 100
 
 
 def regions_for(user: Any) -> QuerySet[Region]:
-    """All regions for a signed-in user with any role that may read regions; none otherwise."""
-    if scope_for(user, "region", "view").is_empty:
+    """All regions for any signed-in user, grants or not (reference data, DESIGN.md D2); none
+    for anonymous or inactive users."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return Region.objects.none()
     return Region.objects.all()
 
