@@ -14,8 +14,12 @@ from xiezuo.pairings.services import save_pairing
 from xiezuo.synth.foundation import region
 
 TJ, HB, CD, CDX, DL, GZ = (
-    Member(120000000000, 1), Member(130000000000, 1), Member(130800000000, 2),
-    Member(130821000000, 3), Member(120110000000, 3), Member(520000000000, 1),
+    Member(120000000000, 1),
+    Member(130000000000, 1),
+    Member(130800000000, 2),
+    Member(130821000000, 3),
+    Member(120110000000, 3),
+    Member(520000000000, 1),
 )
 PARENT = Candidate("east_west_2016", "province-prefecture", 2016, 2020, frozenset({TJ}), frozenset({CD}))
 
@@ -33,25 +37,52 @@ def cand(helper: set[Member], helped: set[Member], start: int = 2017, end: int |
         (cand(set(), {CDX}), None, [], ["The helper side needs at least one region or organisation."]),
         (cand({DL}, {CDX}, 2019, 2018), None, [], ["The end year is before the start year."]),
         (cand({DL}, {GZ}), PARENT, [], ["The helped side must lie inside the parent pairing's helped side."]),
-        (cand({DL}, {CDX}, 2015, 2020), PARENT, [], ["The years must lie inside the parent pairing's years."]),
-        (cand({DL}, {CDX}, 2017, None), PARENT, [], ["The years must lie inside the parent pairing's years."]),
-        (cand({DL}, {CDX}), None, [cand({DL}, {CDX}, 2020, 2022)], ["The same pairing already exists for overlapping years."]),
+        (
+            cand({DL}, {CDX}, 2015, 2020),
+            PARENT,
+            [],
+            ["The years must lie inside the parent pairing's years."],
+        ),
+        (
+            cand({DL}, {CDX}, 2017, None),
+            PARENT,
+            [],
+            ["The years must lie inside the parent pairing's years."],
+        ),
+        (
+            cand({DL}, {CDX}),
+            None,
+            [cand({DL}, {CDX}, 2020, 2022)],
+            ["The same pairing already exists for overlapping years."],
+        ),
         (cand({DL}, {CDX}, 2021, None), None, [cand({DL}, {CDX}, 2017, 2020)], []),
     ],
 )
-def test_rules(candidate: Candidate, parent: Candidate | None, others: list[Candidate], errors: list[str]) -> None:
+def test_rules(
+    candidate: Candidate, parent: Candidate | None, others: list[Candidate], errors: list[str]
+) -> None:
     assert validate(candidate, parent=parent, others=others) == errors
 
 
 def test_coordinator_creates_a_county_pair_in_scope_and_it_is_audited(world: World) -> None:
     user = world.user("chengde")
     p = save_pairing(
-        actor=user, programme="携手奔小康", level="县对县", start_year=2018, end_year=2020,
-        helper=[region("120112")], helped=[region("130825")], parent=world.provincial,
+        actor=user,
+        programme="携手奔小康",
+        level="县对县",
+        start_year=2018,
+        end_year=2020,
+        helper=[region("120112")],
+        helped=[region("130825")],
+        parent=world.provincial,
     )
     assert (p.programme, p.level, p.name) == ("hand_in_hand", "county-county", "津南区 → 隆化县")
     entry = AuditEntry.objects.get(object_type="pairing", object_id=str(p.pk))
-    assert (entry.action, entry.actor_name, entry.changes["start_year"]) == ("create", "chengde", [None, 2018])
+    assert (entry.action, entry.actor_name, entry.changes["start_year"]) == (
+        "create",
+        "chengde",
+        [None, 2018],
+    )
 
 
 def test_write_that_leaves_the_writers_scope_is_refused_and_changes_nothing(world: World) -> None:
@@ -62,8 +93,15 @@ def test_write_that_leaves_the_writers_scope_is_refused_and_changes_nothing(worl
     with pytest.raises(ScopeError):
         # Moving both sides out of 承德 (and out of this user's scope) must be refused.
         save_pairing(
-            actor=user, programme="hand_in_hand", level="county-county", start_year=2017, end_year=2020,
-            helper=[region("120110")], helped=[region("130728")], parent=None, pairing=pair,
+            actor=user,
+            programme="hand_in_hand",
+            level="county-county",
+            start_year=2017,
+            end_year=2020,
+            helper=[region("120110")],
+            helped=[region("130728")],
+            parent=None,
+            pairing=pair,
         )
     pair.refresh_from_db()
     assert sorted(pair.sides.values_list("side", "region_code")) == before
@@ -74,8 +112,14 @@ def test_invalid_pairing_is_rejected_with_the_rule(world: World) -> None:
     count = Pairing.objects.count()
     with pytest.raises(ValidationError) as err:
         save_pairing(
-            actor=world.user("national"), programme="hand_in_hand", level="county-county", start_year=2017,
-            end_year=2020, helper=[region("120110")], helped=[region("130821")], parent=world.provincial,
+            actor=world.user("national"),
+            programme="hand_in_hand",
+            level="county-county",
+            start_year=2017,
+            end_year=2020,
+            helper=[region("120110")],
+            helped=[region("130821")],
+            parent=world.provincial,
         )
     assert err.value.messages == ["The same pairing already exists for overlapping years."]
     assert Pairing.objects.count() == count

@@ -57,7 +57,9 @@ def test_pairings_visible_to_each_account(world: World) -> None:
     # D2: a grant must contain a side's region; 围场's clerk does not contain 承德市 as a whole.
     assert names("weichang") == []
     assert names("chengdexian") == [
-        "东丽区 → 承德县", "华明第一社区居委会 → 张家店村村民委员会", "华明街道 → 下板城镇",
+        "东丽区 → 承德县",
+        "华明第一社区居委会 → 张家店村村民委员会",
+        "华明街道 → 下板城镇",
         "天津津农现代农业发展有限公司（演示） → 武场村村民委员会",
     ]
     assert len(names("national")) == 31 + 2 + 3
@@ -76,7 +78,10 @@ def test_audit_log_is_append_only_in_the_database() -> None:
 
 def test_audit_diff_keeps_personal_fields_out() -> None:
     entry = audit.record(
-        actor=SYSTEM, action="update", object_type="member", object_id=7,
+        actor=SYSTEM,
+        action="update",
+        object_type="member",
+        object_id=7,
         changes=audit.diff({"name": "张三", "village": 1}, {"name": "李四", "village": 2}),
     )
     assert entry.changes == {"name": ["[personal]", "[personal]"], "village": [1, 2]}

@@ -14,9 +14,11 @@ from xiezuo.synth.registry import check_chars, generate, load_counties
 def test_same_seed_same_files(tmp_path: Path) -> None:
     first = generate(people=2000, seed=7, out=tmp_path / "a")
     second = generate(people=2000, seed=7, out=tmp_path / "b")
-    assert first["sha256"] == second["sha256"] == {
-        "registry.csv": "b43c4f6909bdd0fb1201c3a04a0df323ad595762bdbf3398c0b6da1c2ff05cb5"
-    }
+    assert (
+        first["sha256"]
+        == second["sha256"]
+        == {"registry.csv": "b43c4f6909bdd0fb1201c3a04a0df323ad595762bdbf3398c0b6da1c2ff05cb5"}
+    )
     other = generate(people=2000, seed=8, out=tmp_path / "c")
     assert other["sha256"] != first["sha256"]
 
@@ -39,6 +41,6 @@ def test_people_are_consistent_with_their_county_and_ids_are_valid(tmp_path: Pat
     assert len({r["证件号码"] for r in clean}) == len(clean)
     heads = Counter(r["户编号"] for r in rows if r["与户主关系"] == "户主")
     assert set(heads.values()) == {1}
-    assert Counter(e["kind"] for e in json.loads((tmp_path / "manifest.json").read_text())["planted_errors"]) == Counter(
-        planted.values()
-    )
+    assert Counter(
+        e["kind"] for e in json.loads((tmp_path / "manifest.json").read_text())["planted_errors"]
+    ) == Counter(planted.values())

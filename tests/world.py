@@ -31,7 +31,9 @@ class World:
 
     @property
     def provincial(self) -> Pairing:
-        return Pairing.objects.get(programme="east_west_2016", sides__region_code=foundation.full_code("1308"))
+        return Pairing.objects.get(
+            programme="east_west_2016", sides__region_code=foundation.full_code("1308")
+        )
 
     def pairing(self, helper: str, helped: str) -> Pairing:
         return (

@@ -50,6 +50,8 @@ SECRET_KEY = _key("SECRET_KEY")
 XIEZUO_HMAC_KEY = _key("XIEZUO_HMAC_KEY")
 XIEZUO_AES_KEY = _key("XIEZUO_AES_KEY")
 XIEZUO_AES_KEY_ID = env_str("XIEZUO_AES_KEY_ID", "k1")
+# Earlier AES keys still needed to decrypt, after a rotation: "k0:<64 hex>,k00:<64 hex>".
+XIEZUO_AES_OLD_KEYS = env_str("XIEZUO_AES_OLD_KEYS", "")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

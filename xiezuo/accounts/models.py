@@ -9,7 +9,7 @@ from xiezuo.regions.models import Region
 
 
 class Grant(models.Model):
-    """A user holds ``role`` over the subtree of ``region`` (null = the whole country) until ``expires_on``."""
+    """A user holds ``role`` over the subtree of ``region`` (null = whole country) until ``expires_on``."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
     role = models.CharField(max_length=32)

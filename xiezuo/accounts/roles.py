@@ -36,7 +36,10 @@ BUSINESS = frozenset({NATIONAL, HELPER, HELPED, CLERK, ASSESSOR, VIEWER})
 # object kind -> action -> roles whose grants' regions give that right.
 TRUTH_TABLE: dict[str, dict[str, frozenset[str]]] = {
     # Reference data: every signed-in user reads regions; flags are maintained by coordinators.
-    "region": {"view": BUSINESS | {SYSADMIN, SECADMIN, AUDITOR}, "change": frozenset({NATIONAL, HELPER, HELPED})},
+    "region": {
+        "view": BUSINESS | {SYSADMIN, SECADMIN, AUDITOR},
+        "change": frozenset({NATIONAL, HELPER, HELPED}),
+    },
     "organisation": {"view": BUSINESS, "change": frozenset({NATIONAL, HELPER, HELPED, CLERK})},
     # A pairing is seen by users whose grants contain its helper side's or helped side's region.
     "pairing": {"view": BUSINESS, "change": frozenset({NATIONAL, HELPER, HELPED})},

@@ -24,12 +24,20 @@ def create_user(*, actor: Any, username: str, password: str | None, via: str = "
         if User.objects.filter(username=username).exists():
             raise ValidationError({"username": _("This user name is taken.")})
         user = User.objects.create_user(username=username, password=password)
-        audit.record(actor=actor, action="create", object_type="user", object_id=user.pk, object_repr=username, via=via)
+        audit.record(
+            actor=actor, action="create", object_type="user", object_id=user.pk, object_repr=username, via=via
+        )
     return user
 
 
 def grant_role(
-    *, actor: Any, user: User, role: str, region: Region | None, expires_on: dt.date | None = None, via: str = "web"
+    *,
+    actor: Any,
+    user: User,
+    role: str,
+    region: Region | None,
+    expires_on: dt.date | None = None,
+    via: str = "web",
 ) -> Grant:
     """Give ``user`` a role over a region subtree (None = whole country), within the actor's own scope."""
     if role not in ROLES:
@@ -37,12 +45,20 @@ def grant_role(
     with transaction.atomic():
         require(scope_for(actor, "grant", "change"), [region.code if region else None])
         grant, created = Grant.objects.update_or_create(
-            user=user, role=role, region=region, defaults={"expires_on": expires_on, "granted_by": _user_or_none(actor)}
+            user=user,
+            role=role,
+            region=region,
+            defaults={"expires_on": expires_on, "granted_by": _user_or_none(actor)},
         )
         audit.record(
-            actor=actor, action="grant" if created else "update", object_type="grant", object_id=grant.pk,
-            object_repr=f"{user.username}:{role}", region_code=region.code if region else None,
-            changes={"role": [None, role], "expires_on": [None, str(expires_on) if expires_on else None]}, via=via,
+            actor=actor,
+            action="grant" if created else "update",
+            object_type="grant",
+            object_id=grant.pk,
+            object_repr=f"{user.username}:{role}",
+            region_code=region.code if region else None,
+            changes={"role": [None, role], "expires_on": [None, str(expires_on) if expires_on else None]},
+            via=via,
         )
     return grant
 
@@ -52,8 +68,13 @@ def revoke_grant(*, actor: Any, grant: Grant, via: str = "web") -> None:
         code = grant.region.code if grant.region else None
         require(scope_for(actor, "grant", "change"), [code])
         audit.record(
-            actor=actor, action="revoke", object_type="grant", object_id=grant.pk,
-            object_repr=f"{grant.user.username}:{grant.role}", region_code=code, via=via,
+            actor=actor,
+            action="revoke",
+            object_type="grant",
+            object_id=grant.pk,
+            object_repr=f"{grant.user.username}:{grant.role}",
+            region_code=code,
+            via=via,
         )
         grant.delete()
 

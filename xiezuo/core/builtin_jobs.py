@@ -19,7 +19,10 @@ def regions_load(obj: Job, progress: Progress) -> dict[str, Any]:
     counties = obj.params.get("counties") or None
     result = load_regions(level=level, counties=counties, progress=progress)
     audit.record(
-        actor=obj.created_by or "system", action="load", object_type="region",
-        batch={**result.as_dict(), "job": obj.pk}, via="job",
+        actor=obj.created_by or "system",
+        action="load",
+        object_type="region",
+        batch={**result.as_dict(), "job": obj.pk},
+        via="job",
     )
     return result.as_dict()

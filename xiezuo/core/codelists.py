@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.db import transaction
@@ -35,8 +36,8 @@ def _norm(text: str) -> str:
     return "".join(str(text).split()).lower()
 
 
-def read_files(files: list[Path] = FILES) -> dict[str, dict[str, object]]:
-    out: dict[str, dict[str, object]] = {}
+def read_files(files: list[Path] = FILES) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for path in files:
         for key, spec in yaml.safe_load(path.read_text(encoding="utf-8")).items():
             if key in out:
@@ -50,14 +51,26 @@ def load_code_lists() -> dict[str, int]:
     written: dict[str, int] = {}
     with transaction.atomic():
         for key, spec in read_files().items():
-            zh, en = spec["name"]  # type: ignore[misc]
+            zh, en = spec["name"]
             cl, _ = CodeList.objects.update_or_create(
                 key=key,
-                defaults={"name_zh": zh, "name_en": en, "version": spec["version"], "source": spec.get("source", "")},  # type: ignore[attr-defined]
+                defaults={
+                    "name_zh": zh,
+                    "name_en": en,
+                    "version": spec["version"],
+                    "source": spec.get("source", ""),
+                },
             )
             n = 0
-            for sort, (code, czh, cen, aliases, vfrom, vto) in enumerate(spec["codes"]):  # type: ignore[attr-defined]
-                defaults = {"zh": czh, "en": cen, "aliases": list(aliases), "valid_from": vfrom, "valid_to": vto, "sort": sort}
+            for sort, (code, czh, cen, aliases, vfrom, vto) in enumerate(spec["codes"]):
+                defaults = {
+                    "zh": czh,
+                    "en": cen,
+                    "aliases": list(aliases),
+                    "valid_from": vfrom,
+                    "valid_to": vto,
+                    "sort": sort,
+                }
                 obj, created = Code.objects.get_or_create(code_list=cl, code=str(code), defaults=defaults)
                 if not created and any(getattr(obj, k) != v for k, v in defaults.items()):
                     for k, v in defaults.items():
@@ -75,16 +88,11 @@ def entries(list_key: str) -> tuple[CodeEntry, ...]:
     """All codes of a list, from the database (falling back to the files before they are loaded)."""
     rows = list(Code.objects.filter(code_list__key=list_key).order_by("sort", "code"))
     if rows:
-        return tuple(
-            CodeEntry(r.code, r.zh, r.en, tuple(r.aliases), r.valid_from, r.valid_to) for r in rows
-        )
+        return tuple(CodeEntry(r.code, r.zh, r.en, tuple(r.aliases), r.valid_from, r.valid_to) for r in rows)
     spec = read_files().get(list_key)
     if spec is None:
         raise KeyError(f"unknown code list {list_key!r}")
-    return tuple(
-        CodeEntry(str(c), zh, en, tuple(al), vf, vt)
-        for c, zh, en, al, vf, vt in spec["codes"]  # type: ignore[attr-defined]
-    )
+    return tuple(CodeEntry(str(c), zh, en, tuple(al), vf, vt) for c, zh, en, al, vf, vt in spec["codes"])
 
 
 @lru_cache(maxsize=64)

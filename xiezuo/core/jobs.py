@@ -41,7 +41,9 @@ def job(kind: str) -> Callable[[JobFunction], JobFunction]:
     return register
 
 
-def enqueue(*, actor: Any, kind: str, params: dict[str, Any], region_code: int | None = None, via: str = "web") -> Job:
+def enqueue(
+    *, actor: Any, kind: str, params: dict[str, Any], region_code: int | None = None, via: str = "web"
+) -> Job:
     """Queue a job; the worker picks it up. Audited like every write."""
     import xiezuo.core.builtin_jobs  # noqa: F401  (registers the built-in kinds)
 
@@ -51,8 +53,14 @@ def enqueue(*, actor: Any, kind: str, params: dict[str, Any], region_code: int |
         user = actor if getattr(actor, "is_authenticated", False) else None
         obj = Job.objects.create(kind=kind, params=params, created_by=user, region_code=region_code)
         audit.record(
-            actor=actor, action="enqueue", object_type="job", object_id=obj.pk, object_repr=kind,
-            region_code=region_code, changes={"params": [None, params]}, via=via,
+            actor=actor,
+            action="enqueue",
+            object_type="job",
+            object_id=obj.pk,
+            object_repr=kind,
+            region_code=region_code,
+            changes={"params": [None, params]},
+            via=via,
         )
     return obj
 
@@ -65,7 +73,10 @@ def claim_next(worker: str) -> Job | None:
     """Take the oldest queued job, or None. Safe with several workers."""
     for candidate in Job.objects.filter(status=Job.Status.QUEUED).order_by("created_at", "id")[:5]:
         claimed = Job.objects.filter(pk=candidate.pk, status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING, started_at=timezone.now(), worker=worker, attempts=candidate.attempts + 1
+            status=Job.Status.RUNNING,
+            started_at=timezone.now(),
+            worker=worker,
+            attempts=candidate.attempts + 1,
         )
         if claimed:
             return Job.objects.get(pk=candidate.pk)
@@ -96,10 +107,14 @@ def run(obj: Job) -> Job:
     except Exception as exc:  # a failed job is recorded, the worker goes on
         log.exception("job %s failed", obj.pk)
         Job.objects.filter(pk=obj.pk).update(
-            status=Job.Status.FAILED, finished_at=timezone.now(), error="".join(traceback.format_exception(exc))[-4000:]
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            error="".join(traceback.format_exception(exc))[-4000:],
         )
     else:
-        Job.objects.filter(pk=obj.pk).update(status=Job.Status.DONE, finished_at=timezone.now(), result=result)
+        Job.objects.filter(pk=obj.pk).update(
+            status=Job.Status.DONE, finished_at=timezone.now(), result=result
+        )
     obj.refresh_from_db()
     return obj
 

@@ -49,14 +49,22 @@ def load_pairings_2016(*, actor: Any) -> dict[str, int]:
                     notes.append("起始年度：" + known["source"])
             same = Pairing.objects.filter(programme="east_west_2016", level=level.replace("->", "-"))
             if any(
-                sorted(p.sides.filter(side="helped").values_list("region_code", flat=True)) == [helped[0].code]
+                sorted(p.sides.filter(side="helped").values_list("region_code", flat=True))
+                == [helped[0].code]
                 for p in same
             ):
                 existing += 1
                 continue
             save_pairing(
-                actor=actor, programme=programme, level=level, start_year=start, end_year=2020,
-                helper=helper, helped=helped, source="；".join(notes), via="cli",
+                actor=actor,
+                programme=programme,
+                level=level,
+                start_year=start,
+                end_year=2020,
+                helper=helper,
+                helped=helped,
+                source="；".join(notes),
+                via="cli",
             )
             created += 1
     return {"created": created, "existing": existing}

@@ -41,7 +41,9 @@ class Pairing(models.Model):
     level = models.CharField(max_length=32)
     start_year = models.PositiveSmallIntegerField()
     end_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     name = models.CharField(max_length=300, help_text="display name, derived from the sides")
     source = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,7 +103,9 @@ class PairingDocument(models.Model):
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     file = models.FileField(upload_to="pairings/%Y/")
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

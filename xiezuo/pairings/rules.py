@@ -56,7 +56,9 @@ def years_overlap(a_start: int, a_end: int | None, b_start: int, b_end: int | No
     """>>> years_overlap(2016, 2020, 2021, None), years_overlap(2016, None, 2020, 2020)
     (False, True)
     """
-    return a_start <= (b_end if b_end is not None else 9999) and b_start <= (a_end if a_end is not None else 9999)
+    return a_start <= (b_end if b_end is not None else 9999) and b_start <= (
+        a_end if a_end is not None else 9999
+    )
 
 
 def validate(
@@ -86,7 +88,8 @@ def validate(
         if not all(any(m.within(p) for p in parent.helped) for m in candidate.helped):
             errors.append("The helped side must lie inside the parent pairing's helped side.")
         if candidate.start_year < parent.start_year or (
-            parent.end_year is not None and (candidate.end_year is None or candidate.end_year > parent.end_year)
+            parent.end_year is not None
+            and (candidate.end_year is None or candidate.end_year > parent.end_year)
         ):
             errors.append("The years must lie inside the parent pairing's years.")
     for other in others:

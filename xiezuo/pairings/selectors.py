@@ -25,7 +25,11 @@ def pairings_for(user: Any, action: str = "view") -> QuerySet[Pairing]:
 def organisations_for(user: Any, action: str = "view") -> QuerySet[Organisation]:
     """Organisations registered in the user's scope."""
     scope = scope_for(user, "organisation", action)
-    return Organisation.objects.filter(scope.q("region_code")) if not scope.is_empty else Organisation.objects.none()
+    return (
+        Organisation.objects.filter(scope.q("region_code"))
+        if not scope.is_empty
+        else Organisation.objects.none()
+    )
 
 
 def sides_of(pairing: Pairing) -> dict[str, list[PairingSide]]:

@@ -56,8 +56,14 @@ def create_organisation(
         require(scope_for(actor, "organisation", "change"), [region.code])
         org.save()
         audit.record(
-            actor=actor, action="create", object_type="organisation", object_id=org.pk, object_repr=org.name,
-            region_code=org.region_code, changes=audit.diff({}, audit.snapshot(org)), via=via,
+            actor=actor,
+            action="create",
+            object_type="organisation",
+            object_id=org.pk,
+            object_repr=org.name,
+            region_code=org.region_code,
+            changes=audit.diff({}, audit.snapshot(org)),
+            via=via,
         )
     return org
 
@@ -75,7 +81,12 @@ def _candidate(pairing: Pairing) -> rules.Candidate:
         m = rules.Member(s.region_code, s.region_level, s.organisation_id)
         (helper if s.side == PairingSide.HELPER else helped).add(m)
     return rules.Candidate(
-        pairing.programme, pairing.level, pairing.start_year, pairing.end_year, frozenset(helper), frozenset(helped)
+        pairing.programme,
+        pairing.level,
+        pairing.start_year,
+        pairing.end_year,
+        frozenset(helper),
+        frozenset(helped),
     )
 
 
@@ -106,8 +117,12 @@ def save_pairing(
     programme = _code_or_error("programme", programme, "programme")
     level = _code_or_error("pairing_level", level, "level")
     candidate = rules.Candidate(
-        programme, level, start_year, end_year,
-        frozenset(_member(m) for m in helper), frozenset(_member(m) for m in helped),
+        programme,
+        level,
+        start_year,
+        end_year,
+        frozenset(_member(m) for m in helper),
+        frozenset(_member(m) for m in helped),
     )
     with transaction.atomic():
         scope = scope_for(actor, "pairing", "change")
@@ -123,7 +138,9 @@ def save_pairing(
         if errors:
             raise ValidationError([_(e) for e in errors])
         before = audit.snapshot(pairing) if pairing is not None else {}
-        before_sides = sorted(pairing.sides.values_list("side", "region_code", "organisation_id")) if pairing else []
+        before_sides = (
+            sorted(pairing.sides.values_list("side", "region_code", "organisation_id")) if pairing else []
+        )
         obj = pairing or Pairing()
         obj.programme, obj.level, obj.start_year, obj.end_year = programme, level, start_year, end_year
         obj.parent, obj.source, obj.name = parent, source, pairing_name(helper, helped)
@@ -133,10 +150,12 @@ def save_pairing(
             for m in members:
                 region = m.region if isinstance(m, Organisation) else m
                 PairingSide.objects.create(
-                    pairing=obj, side=side,
+                    pairing=obj,
+                    side=side,
                     region=None if isinstance(m, Organisation) else m,
                     organisation=m if isinstance(m, Organisation) else None,
-                    region_code=region.code, region_level=region.level,
+                    region_code=region.code,
+                    region_level=region.level,
                 )
         # Re-check after the write: a writer cannot move a pairing out of their own scope.
         codes = list(obj.sides.values_list("region_code", flat=True))
@@ -147,7 +166,13 @@ def save_pairing(
         if after_sides != before_sides:
             changes["sides"] = [[list(s) for s in before_sides], [list(s) for s in after_sides]]
         audit.record(
-            actor=actor, action="update" if pairing else "create", object_type="pairing", object_id=obj.pk,
-            object_repr=obj.name, region_code=codes[0] if codes else None, changes=changes, via=via,
+            actor=actor,
+            action="update" if pairing else "create",
+            object_type="pairing",
+            object_id=obj.pk,
+            object_repr=obj.name,
+            region_code=codes[0] if codes else None,
+            changes=changes,
+            via=via,
         )
     return obj

@@ -166,7 +166,11 @@ def load_flags(ids: dict[tuple[int, int], int]) -> int:
             wanted[(ids[key], "deep_3q3z")] = (r["part"], "loaded", "三区三州（2017–2018 官方口径新闻报道）")
     for code, name, lev in Region.objects.filter(level__lte=3).values_list("code", "name", "level"):
         if rules.is_ethnic_autonomous(name):
-            wanted[(ids[(code, lev)], "ethnic_autonomous")] = ("", "derived", "由名称中的自治区/自治州/自治县/旗推导")
+            wanted[(ids[(code, lev)], "ethnic_autonomous")] = (
+                "",
+                "derived",
+                "由名称中的自治区/自治州/自治县/旗推导",
+            )
         if lev == 1:
             belt = rules.BELTS.get(str(code)[:2])
             if belt:

@@ -63,7 +63,9 @@ class Region(models.Model):
     level = models.PositiveSmallIntegerField(choices=Level.choices, db_index=True)
     name = models.CharField(max_length=100, db_index=True)
     kind = models.CharField(max_length=16, default="admin")  # code list region_kind
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     valid_from = models.PositiveSmallIntegerField(null=True, blank=True)
     valid_to = models.PositiveSmallIntegerField(null=True, blank=True)  # exclusive; null = in use
 

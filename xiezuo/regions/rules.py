@@ -49,7 +49,8 @@ _AUTONOMOUS = re.compile(r"(自治区|自治州|自治县|自治旗|旗)$")
 def is_ethnic_autonomous(name: str) -> bool:
     """Ethnic autonomous area, derived from the name (自治区/自治州/自治县/旗).
 
-    >>> [is_ethnic_autonomous(n) for n in ["凉山彝族自治州", "鄂伦春自治旗", "达尔罕茂明安联合旗", "旗山区", "贵州省"]]
+    >>> names = ["凉山彝族自治州", "鄂伦春自治旗", "达尔罕茂明安联合旗", "旗山区", "贵州省"]
+    >>> [is_ethnic_autonomous(n) for n in names]
     [True, True, True, False, False]
     """
     return bool(_AUTONOMOUS.search(name))

@@ -74,11 +74,17 @@ def ensure_account(account: Account, password: str = PASSWORD) -> User:
     if user is None:
         user = User.objects.create_user(username=account.username, password=password)
     wanted = region(account.region) if account.region else None
-    if Grant.objects.filter(user=user, role=account.role, region=wanted, expires_on=account.expires_on).exists():
+    if Grant.objects.filter(
+        user=user, role=account.role, region=wanted, expires_on=account.expires_on
+    ).exists():
         return user
     grant_role(
-        actor=SYSTEM, user=user, role=account.role,
-        region=wanted, expires_on=account.expires_on, via="cli",
+        actor=SYSTEM,
+        user=user,
+        role=account.role,
+        region=wanted,
+        expires_on=account.expires_on,
+        via="cli",
     )
     return user
 
@@ -101,24 +107,45 @@ def ensure_organisation(name: str, kind: str, county: str, rng: random.Random) -
     org = Organisation.objects.filter(name=name).first()
     if org is None:
         org = create_organisation(
-            actor=SYSTEM, kind=kind, name=name, region=region(county), uscc=synthetic_uscc(rng, county), via="cli"
+            actor=SYSTEM,
+            kind=kind,
+            name=name,
+            region=region(county),
+            uscc=synthetic_uscc(rng, county),
+            via="cli",
         )
     return org
 
 
 def ensure_pairing(
-    *, programme: str, level: str, start: int, end: int | None,
-    helper: list[Region | Organisation], helped: list[Region | Organisation],
-    parent: Pairing | None, source: str,
+    *,
+    programme: str,
+    level: str,
+    start: int,
+    end: int | None,
+    helper: list[Region | Organisation],
+    helped: list[Region | Organisation],
+    parent: Pairing | None,
+    source: str,
 ) -> Pairing:
     from xiezuo.pairings.services import pairing_name
 
-    found = Pairing.objects.filter(programme=programme, level=level, name=pairing_name(helper, helped)).first()
+    found = Pairing.objects.filter(
+        programme=programme, level=level, name=pairing_name(helper, helped)
+    ).first()
     if found is not None:
         return found
     return save_pairing(
-        actor=SYSTEM, programme=programme, level=level, start_year=start, end_year=end,
-        helper=helper, helped=helped, parent=parent, source=source, via="cli",
+        actor=SYSTEM,
+        programme=programme,
+        level=level,
+        start_year=start,
+        end_year=end,
+        helper=helper,
+        helped=helped,
+        parent=parent,
+        source=source,
+        via="cli",
     )
 
 
@@ -149,8 +176,14 @@ def build_pairings(county_pairs: list[tuple[str, str]]) -> Foundation:
     for helper, helped in county_pairs:
         out.county_pairs.append(
             ensure_pairing(
-                programme="hand_in_hand", level="county-county", start=2017, end=2020,
-                helper=[region(helper)], helped=[region(helped)], parent=provincial, source=src,
+                programme="hand_in_hand",
+                level="county-county",
+                start=2017,
+                end=2020,
+                helper=[region(helper)],
+                helped=[region(helped)],
+                parent=provincial,
+                source=src,
             )
         )
     return out
@@ -158,21 +191,40 @@ def build_pairings(county_pairs: list[tuple[str, str]]) -> Foundation:
 
 def build_lower_pairs(found: Foundation, rng: random.Random) -> None:
     """Township, village and enterprise → village pairs under 东丽区 → 承德县."""
-    dongli_pair = next(p for p in found.county_pairs if p.sides.filter(region_code=full_code("120110")).exists())
+    dongli_pair = next(
+        p for p in found.county_pairs if p.sides.filter(region_code=full_code("120110")).exists()
+    )
     src = "演示数据（合成）"
     town = ensure_pairing(
-        programme="hand_in_hand", level="township-township", start=2018, end=2020,
-        helper=[region(TOWNSHIP_PAIR[0])], helped=[region(TOWNSHIP_PAIR[1])], parent=dongli_pair, source=src,
+        programme="hand_in_hand",
+        level="township-township",
+        start=2018,
+        end=2020,
+        helper=[region(TOWNSHIP_PAIR[0])],
+        helped=[region(TOWNSHIP_PAIR[1])],
+        parent=dongli_pair,
+        source=src,
     )
     village = ensure_pairing(
-        programme="hand_in_hand", level="village-village", start=2019, end=2020,
-        helper=[first_village(TOWNSHIP_PAIR[0], skip_communities=False)], helped=[first_village(TOWNSHIP_PAIR[1])],
-        parent=town, source=src,
+        programme="hand_in_hand",
+        level="village-village",
+        start=2019,
+        end=2020,
+        helper=[first_village(TOWNSHIP_PAIR[0], skip_communities=False)],
+        helped=[first_village(TOWNSHIP_PAIR[1])],
+        parent=town,
+        source=src,
     )
     firm = ensure_organisation("天津津农现代农业发展有限公司（演示）", "enterprise", "120110", rng)
     enterprise = ensure_pairing(
-        programme="ten_thousand_firms", level="enterprise-village", start=2018, end=2020,
-        helper=[firm], helped=[first_village("130821102")], parent=dongli_pair, source=src,
+        programme="ten_thousand_firms",
+        level="enterprise-village",
+        start=2018,
+        end=2020,
+        helper=[firm],
+        helped=[first_village("130821102")],
+        parent=dongli_pair,
+        source=src,
     )
     found.lower = [town, village, enterprise]
 
@@ -191,7 +243,10 @@ def build_foundation(*, villages_for: list[str], county_pairs: list[tuple[str, s
 WORLD_COUNTY_PAIRS = COUNTY_PAIRS[:2]
 WORLD_COUNTIES = sorted({c for pair in WORLD_COUNTY_PAIRS for c in pair})
 WORLD_PASSWORD = "testpass-123"
-WORLD_ACCOUNTS = [*ACCOUNTS, Account("expired", roles.CLERK, "130821", "县级填报员 承德县（已过期）", dt.date(2020, 1, 1))]
+WORLD_ACCOUNTS = [
+    *ACCOUNTS,
+    Account("expired", roles.CLERK, "130821", "县级填报员 承德县（已过期）", dt.date(2020, 1, 1)),
+]
 
 
 def build_world() -> Foundation:

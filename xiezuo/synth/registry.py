@@ -23,33 +23,57 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from faker.providers.person.zh_CN import Provider as ZhNames
 
-
 PACKAGE = Path(__file__).resolve().parent.parent
 DATA = PACKAGE / "regions" / "data"
 REFERENCE = PACKAGE / "pairings" / "data"
 
 HEADERS = [
-    "户编号", "行政区划代码", "姓名", "证件号码", "与户主关系", "贫困户属性", "主要致贫原因",
-    "识别年度", "贫困状态", "脱贫年度", "人均纯收入（元）", "监测对象类型", "纳入监测日期",
+    "户编号",
+    "行政区划代码",
+    "姓名",
+    "证件号码",
+    "与户主关系",
+    "贫困户属性",
+    "主要致贫原因",
+    "识别年度",
+    "贫困状态",
+    "脱贫年度",
+    "人均纯收入（元）",
+    "监测对象类型",
+    "纳入监测日期",
 ]
 TIERS = {"demo": 50_000, "province": 7_000_000, "national": 100_000_000}
 WEIGHTS = "7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2"
 CHECK = "10X98765432"
 
 # Distributions (shares of households), from the shape of published national figures.
-CAUSES = {"因病": .30, "缺技术": .15, "缺资金": .13, "缺劳力": .12, "因残": .09, "因学": .07,
-          "自身发展动力不足": .05, "因灾": .03, "交通条件落后": .02, "缺土地": .02, "缺水": .01, "因婚": .005, "因丧": .005}
-ATTRIBUTES = {"一般贫困户": .62, "低保贫困户": .33, "特困供养贫困户": .05}
-REGISTERED = {2014: .70, 2015: .08, 2016: .08, 2017: .07, 2018: .05, 2019: .02}
-SIZES = {1: .15, 2: .20, 3: .20, 4: .20, 5: .15, 6: .07, 7: .03}
+CAUSES = {
+    "因病": 0.30,
+    "缺技术": 0.15,
+    "缺资金": 0.13,
+    "缺劳力": 0.12,
+    "因残": 0.09,
+    "因学": 0.07,
+    "自身发展动力不足": 0.05,
+    "因灾": 0.03,
+    "交通条件落后": 0.02,
+    "缺土地": 0.02,
+    "缺水": 0.01,
+    "因婚": 0.005,
+    "因丧": 0.005,
+}
+ATTRIBUTES = {"一般贫困户": 0.62, "低保贫困户": 0.33, "特困供养贫困户": 0.05}
+REGISTERED = {2014: 0.70, 2015: 0.08, 2016: 0.08, 2017: 0.07, 2018: 0.05, 2019: 0.02}
+SIZES = {1: 0.15, 2: 0.20, 3: 0.20, 4: 0.20, 5: 0.15, 6: 0.07, 7: 0.03}
 MONITORED_SHARE = 0.03
-MONITORING_TYPES = {"脱贫不稳定户": .5, "边缘易致贫户": .4, "突发严重困难户": .1}
+MONITORING_TYPES = {"脱贫不稳定户": 0.5, "边缘易致贫户": 0.4, "突发严重困难户": 0.1}
 ERROR_SHARE = 0.005
 ERROR_KINDS = ["bad_checksum", "future_birth", "unknown_region", "duplicate_id", "missing_name"]
 
@@ -97,14 +121,14 @@ def load_counties(province: str | None = None) -> list[County]:
     return out
 
 
-def _pick(rng: np.random.Generator, table: dict, n: int) -> np.ndarray:  # type: ignore[type-arg]
+def _pick(rng: np.random.Generator, table: dict, n: int) -> np.ndarray:
     keys = list(table)
     p = np.array([table[k] for k in keys], dtype=float)
     idx = rng.choice(len(keys), size=n, p=p / p.sum())
     return np.array(keys, dtype=object)[idx]
 
 
-def check_chars(body17: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def check_chars(body17: np.ndarray) -> np.ndarray:
     """Check characters of 17-digit bodies (vectorised over a uint8 digit matrix).
 
     >>> check_chars(np.array(["11010519491231002"])).tolist()
@@ -116,7 +140,7 @@ def check_chars(body17: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
     return np.array(list(CHECK), dtype=object)[rest]
 
 
-def _names(rng: np.random.Generator, n: int, male: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+def _names(rng: np.random.Generator, n: int, male: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Surname by its frequency, given name of one or two characters from Faker's zh_CN lists."""
     surnames = list(ZhNames.last_names)
     sp = np.array([ZhNames.last_names[s] for s in surnames], dtype=float)
@@ -130,7 +154,9 @@ def _names(rng: np.random.Generator, n: int, male: np.ndarray) -> tuple[np.ndarr
     return surname, given + np.where(single & (rng.random(n) < 0.6), extra, "")
 
 
-def _households(rng: np.random.Generator, counties: list[County], people: int, data_year: int) -> Iterator[dict]:  # type: ignore[type-arg]
+def _households(
+    rng: np.random.Generator, counties: list[County], people: int, data_year: int
+) -> Iterator[dict]:
     """Yield column arrays for chunks of households until ``people`` members are generated."""
     w = np.array([c.weight for c in counties])
     counts = np.array([len(c.villages) for c in counties], dtype=np.int64)
@@ -159,15 +185,21 @@ def _households(rng: np.random.Generator, counties: list[County], people: int, d
         exit_year = registered + 1 + (rng.random(n_hh) * span).astype(int)
         exit_year = np.where(rng.random(n_hh) < 0.04, 2020, np.minimum(exit_year, 2020))
         status = np.where(exit_year < data_year, "已脱贫", np.where(exit_year == data_year, "预脱贫", "贫困"))
-        income = np.where(
-            status == "贫困", rng.integers(1800, 3700, n_hh), rng.integers(4200, 12000, n_hh)
-        )
+        income = np.where(status == "贫困", rng.integers(1800, 3700, n_hh), rng.integers(4200, 12000, n_hh))
         monitored = (rng.random(n_hh) < MONITORED_SHARE) & (data_year >= 2020)
         yield {
-            "serial0": serial, "size": size, "village": village, "county": county_idx,
-            "registered": registered, "exit_year": exit_year, "status": status, "income": income,
-            "cause": _pick(rng, CAUSES, n_hh), "attribute": _pick(rng, ATTRIBUTES, n_hh),
-            "monitored": monitored, "mtype": _pick(rng, MONITORING_TYPES, n_hh),
+            "serial0": serial,
+            "size": size,
+            "village": village,
+            "county": county_idx,
+            "registered": registered,
+            "exit_year": exit_year,
+            "status": status,
+            "income": income,
+            "cause": _pick(rng, CAUSES, n_hh),
+            "attribute": _pick(rng, ATTRIBUTES, n_hh),
+            "monitored": monitored,
+            "mtype": _pick(rng, MONITORING_TYPES, n_hh),
         }
         serial += n_hh
         made += int(size.sum())
@@ -176,7 +208,9 @@ def _households(rng: np.random.Generator, counties: list[County], people: int, d
 N_DAYS = 46_000  # days from 1900-01-01 to beyond 2025
 
 
-def _members(rng: np.random.Generator, hh: dict, counties: list[County], as_of: dt.date, used: np.ndarray) -> dict:  # type: ignore[type-arg]
+def _members(
+    rng: np.random.Generator, hh: dict, counties: list[County], as_of: dt.date, used: np.ndarray
+) -> dict:
     size = hh["size"]
     n = int(size.sum())
     owner = np.repeat(np.arange(len(size)), size)
@@ -184,7 +218,11 @@ def _members(rng: np.random.Generator, hh: dict, counties: list[County], as_of: 
     head_age = rng.integers(28, 76, len(size))[owner]
     age = np.select(
         [pos == 0, pos == 1, pos <= 4],
-        [head_age, np.clip(head_age + rng.integers(-5, 6, n), 18, 90), np.clip(head_age - rng.integers(20, 36, n), 0, 60)],
+        [
+            head_age,
+            np.clip(head_age + rng.integers(-5, 6, n), 18, 90),
+            np.clip(head_age - rng.integers(20, 36, n), 0, 60),
+        ],
         default=np.clip(head_age + rng.integers(20, 30, n), 40, 99),
     )
     relation = np.select([pos == 0, pos == 1, pos <= 4], ["户主", "配偶", "之子"], default="之父母")
@@ -219,8 +257,13 @@ def _members(rng: np.random.Generator, hh: dict, counties: list[County], as_of: 
     same = (relation == "之子") | (relation == "之女") | ((relation == "之父母") & male)
     names = np.where(same, head_surname, surname) + given
     return {
-        "户编号": number[owner], "行政区划代码": hh["village"][owner].astype(str), "姓名": names,
-        "证件号码": ids, "与户主关系": relation, "贫困户属性": hh["attribute"][owner], "主要致贫原因": hh["cause"][owner],
+        "户编号": number[owner],
+        "行政区划代码": hh["village"][owner].astype(str),
+        "姓名": names,
+        "证件号码": ids,
+        "与户主关系": relation,
+        "贫困户属性": hh["attribute"][owner],
+        "主要致贫原因": hh["cause"][owner],
         "识别年度": hh["registered"][owner].astype(str),
         "贫困状态": hh["status"][owner],
         "脱贫年度": np.where(hh["status"][owner] == "贫困", "", hh["exit_year"][owner].astype(str)),
@@ -230,7 +273,7 @@ def _members(rng: np.random.Generator, hh: dict, counties: list[County], as_of: 
     }
 
 
-def _plant_errors(rng: np.random.Generator, cols: dict, offset: int, log: list[dict]) -> None:  # type: ignore[type-arg]
+def _plant_errors(rng: np.random.Generator, cols: dict, offset: int, log: list[dict]) -> None:
     n = len(cols["证件号码"])
     picks = np.flatnonzero(rng.random(n) < ERROR_SHARE)
     for i in picks:
@@ -252,8 +295,16 @@ def _plant_errors(rng: np.random.Generator, cols: dict, offset: int, log: list[d
         log.append({"row": offset + int(i), "kind": kind})
 
 
-def generate(*, people: int, seed: int, out: Path, data_year: int = 2019, province: str | None = None,
-             fmt: str | None = None, chunk_rows: int = 1_000_000) -> dict[str, object]:
+def generate(
+    *,
+    people: int,
+    seed: int,
+    out: Path,
+    data_year: int = 2019,
+    province: str | None = None,
+    fmt: str | None = None,
+    chunk_rows: int = 1_000_000,
+) -> dict[str, Any]:
     """Write the files; returns the manifest (also written as manifest.json)."""
     out.mkdir(parents=True, exist_ok=True)
     fmt = fmt or ("csv" if people <= 200_000 else "parquet")
@@ -273,7 +324,7 @@ def generate(*, people: int, seed: int, out: Path, data_year: int = 2019, provin
         if fmt == "csv":
             if csv_handle is None:
                 name = "registry.csv"
-                csv_handle = open(out / name, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                csv_handle = open(out / name, "w", encoding="utf-8", newline="")
                 writer = csv.writer(csv_handle)
                 writer.writerow(HEADERS)
                 files.append(name)
@@ -282,15 +333,22 @@ def generate(*, people: int, seed: int, out: Path, data_year: int = 2019, provin
         else:
             for start in range(0, n, chunk_rows):
                 name = f"registry-{len(files) + 1:04d}.parquet"
-                table = pa.table({h: pa.array(list(cols[h][start:start + chunk_rows]), pa.string()) for h in HEADERS})
+                table = pa.table(
+                    {h: pa.array(list(cols[h][start : start + chunk_rows]), pa.string()) for h in HEADERS}
+                )
                 pq.write_table(table, out / name, compression="zstd")
                 files.append(name)
         written += n
     if csv_handle is not None:
         csv_handle.close()
-    manifest: dict[str, object] = {
-        "people": written, "seed": seed, "data_year": data_year, "as_of": as_of.isoformat(),
-        "province": province, "counties": len(counties), "files": files,
+    manifest: dict[str, Any] = {
+        "people": written,
+        "seed": seed,
+        "data_year": data_year,
+        "as_of": as_of.isoformat(),
+        "province": province,
+        "counties": len(counties),
+        "files": files,
         "sha256": {f: hashlib.sha256((out / f).read_bytes()).hexdigest() for f in files},
         "planted_errors": planted,
         "proxy": "households per poverty county ∝ villages in the county × 1.5 in 三区三州",

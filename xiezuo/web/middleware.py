@@ -44,7 +44,7 @@ class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
 
     open_prefixes = ("/api/", "/static/", "/i18n/")
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):  # type: ignore[no-untyped-def]
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         if request.path.startswith(self.open_prefixes):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=sorted(ROLES))
         parser.add_argument("--region", help="2/4/6/9/12-digit region code; omit for the whole country")
         parser.add_argument("--expires", type=dt.date.fromisoformat, help="last day of the grant")
-        parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         region = None
@@ -41,6 +43,8 @@ class Command(BaseCommand):
         elif password:
             user.set_password(password)
             user.save(update_fields=["password"])
-        grant_role(actor=SYSTEM, user=user, role=opts["role"], region=region, expires_on=opts["expires"], via="cli")
+        grant_role(
+            actor=SYSTEM, user=user, role=opts["role"], region=region, expires_on=opts["expires"], via="cli"
+        )
         where = region.name if region else "全国"
         self.stdout.write(f"{user.username}: {opts['role']} @ {where}")

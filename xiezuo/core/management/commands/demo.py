@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from xiezuo.core.management.commands.serve import serve
 from xiezuo.core.demo import is_demo_database, mark_demo_database
 from xiezuo.core.jobs import enqueue
+from xiezuo.core.management.commands.serve import serve
 from xiezuo.core.models import Job
 from xiezuo.core.scope import SYSTEM
 from xiezuo.synth import foundation
@@ -33,7 +33,9 @@ class Command(BaseCommand):
         self.stdout.write("[demo] migrating the database …")
         call_command("migrate", verbosity=0, interactive=False)
         self.stdout.write("[demo] loading code lists, regions, pairings and demo accounts …")
-        foundation.build_foundation(villages_for=foundation.DEMO_COUNTIES, county_pairs=foundation.COUNTY_PAIRS)
+        foundation.build_foundation(
+            villages_for=foundation.DEMO_COUNTIES, county_pairs=foundation.COUNTY_PAIRS
+        )
         for account in foundation.ACCOUNTS:
             foundation.ensure_account(account)
         mark_demo_database()

@@ -30,7 +30,9 @@ def serve(host: str, port: int) -> None:
     exe = [sys.executable, "-m", "xiezuo.cli"]
     worker = subprocess.Popen([*exe, "worker", "--requeue-stale"], env=env)
     try:
-        subprocess.run([*exe, "manage", "runserver", f"{host}:{port}", "--noreload", "--insecure"], env=env, check=False)
+        subprocess.run(
+            [*exe, "manage", "runserver", f"{host}:{port}", "--noreload", "--insecure"], env=env, check=False
+        )
     except KeyboardInterrupt:
         pass
     finally:

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--out", type=Path, required=True)
         parser.add_argument("--data-year", type=int, default=2019)
-        parser.add_argument("--province", help="2-digit province code (the province tier defaults to 52 贵州)")
+        parser.add_argument(
+            "--province", help="2-digit province code (the province tier defaults to 52 贵州)"
+        )
         parser.add_argument("--format", choices=["csv", "parquet"])
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -28,12 +30,19 @@ class Command(BaseCommand):
         province = opts["province"] or ("52" if opts["tier"] == "province" and not opts["people"] else None)
         started = time.perf_counter()
         manifest = generate(
-            people=people, seed=opts["seed"], out=opts["out"], data_year=opts["data_year"],
-            province=province, fmt=opts["format"],
+            people=people,
+            seed=opts["seed"],
+            out=opts["out"],
+            data_year=opts["data_year"],
+            province=province,
+            fmt=opts["format"],
         )
         self.stdout.write(
             "{people} people in {n} file(s), {e} planted errors, {s:.1f} s → {out}".format(
-                people=manifest["people"], n=len(manifest["files"]),  # type: ignore[arg-type]
-                e=len(manifest["planted_errors"]), s=time.perf_counter() - started, out=opts["out"],  # type: ignore[arg-type]
+                people=manifest["people"],
+                n=len(manifest["files"]),
+                e=len(manifest["planted_errors"]),
+                s=time.perf_counter() - started,
+                out=opts["out"],
             )
         )

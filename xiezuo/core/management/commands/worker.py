@@ -17,7 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="stop when the queue is empty")
         parser.add_argument("--poll", type=float, default=1.0, help="seconds between looks at an empty queue")
         parser.add_argument(
-            "--requeue-stale", action="store_true", help="first put jobs left running by a dead worker back in the queue"
+            "--requeue-stale",
+            action="store_true",
+            help="first put jobs left running by a dead worker back in the queue",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:

@@ -15,12 +15,15 @@ LEVELS = {"province": 1, "prefecture": 2, "county": 3, "township": 4, "village":
 
 
 class Command(BaseCommand):
-    help = "Load the region tree (county level and above; townships and villages on request) and the code history."
+    help = "Load the region tree (counties and above; townships and villages on request) and code history."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--level", choices=list(LEVELS), default="county")
         parser.add_argument(
-            "--county", action="append", default=None, help="6-digit county code; townships/villages only there"
+            "--county",
+            action="append",
+            default=None,
+            help="6-digit county code; townships/villages only there",
         )
         parser.add_argument("--json", action="store_true", help="print the counts as JSON")
 
