@@ -43,6 +43,13 @@ TRUTH_TABLE: dict[str, dict[str, frozenset[str]]] = {
     "organisation": {"view": BUSINESS, "change": frozenset({NATIONAL, HELPER, HELPED, CLERK})},
     # A pairing is seen by users whose grants contain its helper side's or helped side's region.
     "pairing": {"view": BUSINESS, "change": frozenset({NATIONAL, HELPER, HELPED})},
+    # The registry is the helped side's, by region only; helpers see verification results only.
+    # Unmasking personal data is a separate right, exercised in scope and logged (D3).
+    "registry": {
+        "view": frozenset({NATIONAL, HELPED, CLERK, ASSESSOR, VIEWER}),
+        "change": frozenset({HELPED, CLERK}),
+        "unmask": frozenset({HELPED, CLERK}),
+    },
     "job": {"view": BUSINESS | {SYSADMIN}, "change": BUSINESS - {VIEWER, ASSESSOR} | {SYSADMIN}},
     "audit": {"view": frozenset({AUDITOR, SECADMIN}), "change": frozenset()},
     "user": {"view": frozenset({SYSADMIN, SECADMIN}), "change": frozenset({SYSADMIN})},

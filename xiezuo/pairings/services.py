@@ -49,11 +49,12 @@ def create_organisation(
             region=region,
             region_code=region.code,
         )
+        # Scope first: a refused writer learns nothing about data outside their scope.
+        require(scope_for(actor, "organisation", "change"), [region.code])
         if not org.name:
             raise ValidationError({"name": _("A name is required.")})
         if org.uscc and Organisation.objects.filter(uscc=org.uscc).exists():
             raise ValidationError({"uscc": _("An organisation with this code already exists.")})
-        require(scope_for(actor, "organisation", "change"), [region.code])
         org.save()
         audit.record(
             actor=actor,
@@ -130,6 +131,8 @@ def save_pairing(
         if pairing is not None:
             require(scope, pairing.sides.values_list("region_code", flat=True))
             others = others.exclude(pk=pairing.pk)
+        # Scope before the rules: a refused writer learns nothing (e.g. that a hidden pairing exists).
+        require(scope, [m.region_code for m in candidate.helper | candidate.helped])
         errors = rules.validate(
             candidate,
             parent=_candidate(parent) if parent is not None else None,

@@ -76,6 +76,7 @@ class Member(models.Model):
     id_cipher = models.TextField()
     id_masked = models.CharField(max_length=18)  # 513431**********3X
     name_cipher = models.TextField()
+    name_hmac = models.CharField(max_length=64)  # keyed hash: compare names without decrypting
     name_masked = models.CharField(max_length=40)  # 张**
     birth_date = models.DateField()
     sex = models.CharField(max_length=1)  # 1 male, 2 female (GB/T 2261.1)
@@ -173,3 +174,33 @@ class HelpMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.monitoring_id}:{self.channel}"
+
+
+class StagedRow(models.Model):
+    """A row of a registry import before it is merged (D9: stage, check across rows, merge).
+
+    Personal cells are kept only as keyed hashes and ciphertexts; the original row (for the
+    error report) is encrypted. Rows of one import share ``import_key``; a re-run of a killed
+    import starts its staging afresh, and the merge is idempotent, so it ends as a clean run does.
+    """
+
+    import_key = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField()
+    source = models.CharField(max_length=255)
+    row_number = models.PositiveIntegerField()
+    household_number = models.CharField(max_length=40, blank=True)
+    id_hmac = models.CharField(max_length=64, blank=True)
+    region_code = models.BigIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    raw_cipher = models.TextField()
+    errors = models.JSONField(default=list)  # [[column header, message zh, message en], ...]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["import_key", "seq"], name="staged_row_once")]
+        indexes = [
+            models.Index(fields=["import_key", "household_number"], name="staged_household"),
+            models.Index(fields=["import_key", "id_hmac"], name="staged_hmac"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.import_key[:8]}#{self.seq}"

@@ -1,0 +1,240 @@
+"""Every gate CI runs, in order, with a summary (DESIGN.md D12, D13). Called by ``bin/check``.
+
+    python -m xiezuo.devtools.gates                   # all gates
+    python -m xiezuo.devtools.gates --only lint       # ruff, mypy, migrations, OpenAPI
+    python -m xiezuo.devtools.gates --only sqlite -k regions -- -x --durations=5
+
+Gates: ruff check, ruff format --check, mypy, makemigrations --check, OpenAPI schema against the
+committed ``openapi.json``, the test suite on SQLite, the test suite on a throwaway PostgreSQL
+cluster. All gates run; the exit code is 1 if any failed. The i18n checks are tests in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+XIEZUO = [PY, "-m", "xiezuo.cli"]
+# pytest's last line: "12 passed, 1 skipped in 3.21s", "1 failed, 2 passed in 65.00s (0:01:05)",
+# "no tests ran in 0.01s".
+SUMMARY = re.compile(r"^=*\s*(?P<text>(?:\d+ \w+|no tests ran)(?:, \d+ \w+)* in [\d.]+s)\b")
+
+
+@dataclass
+class Result:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+def _header(name: str) -> None:
+    print(f"\n== {name}", flush=True)
+
+
+def _base_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    env["DEBUG"] = "1"
+    env["XIEZUO_DATA_DIR"] = str(data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("DJANGO_SETTINGS_MODULE", "xiezuo.settings")
+    return env
+
+
+def _stream(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    """Run a command in the repository, echoing its output; return exit code and output lines."""
+    print("$ " + " ".join(cmd), flush=True)
+    lines: list[str] = []
+    try:
+        proc = subprocess.Popen(
+            list(cmd), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    except OSError as exc:
+        print(f"cannot run {cmd[0]}: {exc}", flush=True)
+        return 127, [str(exc)]
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            lines.append(line.rstrip("\n"))
+        return proc.wait(), lines
+    finally:
+        if proc.poll() is None:  # interrupted: do not leave the command running
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _simple(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[bool, str]:
+    code, lines = _stream(cmd, env)
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    return code == 0, (last if code else "ok")[:100]
+
+
+def gate_ruff_check(env: dict[str, str]) -> tuple[bool, str]:
+    return _simple([PY, "-m", "ruff", "check", "."], env)
+
+
+def gate_ruff_format(env: dict[str, str]) -> tuple[bool, str]:
+    return _simple([PY, "-m", "ruff", "format", "--check", "."], env)
+
+
+def gate_mypy(env: dict[str, str]) -> tuple[bool, str]:
+    return _simple([PY, "-m", "mypy", "xiezuo"], env)
+
+
+def gate_migrations(env: dict[str, str]) -> tuple[bool, str]:
+    return _simple([*XIEZUO, "manage", "makemigrations", "--check", "--dry-run"], env)
+
+
+def gate_openapi(env: dict[str, str]) -> tuple[bool, str]:
+    committed = ROOT / "openapi.json"
+    with tempfile.TemporaryDirectory(prefix="xiezuo-openapi-") as tmp:
+        out = Path(tmp) / "openapi.json"
+        code, _ = _stream([*XIEZUO, "openapi", "--out", str(out)], env)
+        if code != 0:
+            return False, f"`xiezuo openapi` failed (exit {code})"
+        if not out.exists():
+            return False, "`xiezuo openapi` wrote no file"
+        if not committed.exists():
+            return False, "openapi.json is not committed (run: xiezuo openapi --out openapi.json)"
+        new, old = out.read_text(encoding="utf-8"), committed.read_text(encoding="utf-8")
+        try:
+            same = json.loads(new) == json.loads(old)
+        except json.JSONDecodeError as exc:
+            return False, f"invalid JSON: {exc}"
+        if same:
+            return True, "matches openapi.json"
+        diff = difflib.unified_diff(
+            old.splitlines(),
+            new.splitlines(),
+            "openapi.json (committed)",
+            "openapi.json (generated)",
+            lineterm="",
+        )
+        for i, line in enumerate(diff):
+            if i >= 200:
+                print("... (diff cut)")
+                break
+            print(line)
+        return False, "schema differs from openapi.json (run: xiezuo openapi --out openapi.json)"
+
+
+def _pytest(label: str, env: dict[str, str], pytest_args: Sequence[str]) -> tuple[bool, str]:
+    code, lines = _stream([PY, "-m", "pytest", *pytest_args], env)
+    summary = ""
+    for line in reversed(lines):
+        match = SUMMARY.match(line.strip())
+        if match:
+            summary = re.sub(r" in ([\d.]+)s\b", r" in \1 s", match.group("text")).strip()
+            break
+    if code == 5:
+        summary = summary or "no tests ran"
+        detail = f"{summary} (exit 5: no tests collected)"
+    elif code != 0:
+        detail = f"{summary or 'pytest failed'} (exit {code})"
+    else:
+        detail = summary or "passed"
+    print(f"== tests on {label}: {detail}", flush=True)
+    return code == 0, detail
+
+
+def gate_sqlite(env: dict[str, str], pytest_args: Sequence[str]) -> tuple[bool, str]:
+    return _pytest("sqlite", env, pytest_args)
+
+
+def gate_postgres(env: dict[str, str], pytest_args: Sequence[str]) -> tuple[bool, str]:
+    from xiezuo.devtools.pgcluster import ClusterError, pg_cluster
+
+    try:
+        with pg_cluster() as cluster:
+            version = cluster.server_version().split()[0]
+            print(f"PostgreSQL {version} at {cluster.url}", flush=True)
+            ok, detail = _pytest(f"postgresql {version}", {**env, "DATABASE_URL": cluster.url}, pytest_args)
+            return ok, f"PostgreSQL {version}: {detail}"
+    except ClusterError as exc:
+        print(f"throwaway PostgreSQL cluster failed:\n{exc}", flush=True)
+        return False, "throwaway PostgreSQL cluster failed (see above)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, extra = args[:cut], args[cut + 1 :]
+    parser = argparse.ArgumentParser(
+        prog="bin/check", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    parser.add_argument("--only", choices=["lint", "sqlite", "postgres"], help="run one group of gates")
+    parser.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression")
+    opts = parser.parse_args(args)
+    # On SIGTERM (CI cancelling) unwind normally, so the throwaway cluster is stopped and removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+    pytest_args = [*(["-k", opts.keyword] if opts.keyword else []), *extra]
+    results: list[Result] = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="xiezuo-check-") as tmp:
+        env = _base_env(Path(tmp) / "data")
+        lint: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
+            ("ruff check", lambda: gate_ruff_check(env)),
+            ("ruff format --check", lambda: gate_ruff_format(env)),
+            ("mypy", lambda: gate_mypy(env)),
+            ("migrations", lambda: gate_migrations(env)),
+            ("openapi", lambda: gate_openapi(env)),
+        ]
+        tests: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
+            ("tests on sqlite", lambda: gate_sqlite(env, pytest_args)),
+            ("tests on postgresql", lambda: gate_postgres(env, pytest_args)),
+        ]
+        gates = {
+            None: lint + tests,
+            "lint": lint,
+            "sqlite": tests[:1],
+            "postgres": tests[1:],
+        }[opts.only]
+        for name, run in gates:
+            _header(name)
+            t0 = time.monotonic()
+            try:
+                ok, detail = run()
+            except Exception as exc:  # a gate that crashes is a failed gate, never a skipped one
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+                print(detail, flush=True)
+            seconds = time.monotonic() - t0
+            results.append(Result(name, ok, seconds, detail))
+            print(f"== {name}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
+
+    width = max(len(r.name) for r in results)
+    print("\n== summary")
+    for r in results:
+        print(f"  {r.name:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:7.1f} s  {r.detail}")
+    failed = [r.name for r in results if not r.ok]
+    total = time.monotonic() - started
+    if failed:
+        print(f"== {len(failed)} of {len(results)} gates FAILED in {total:.1f} s: {', '.join(failed)}")
+        return 1
+    print(f"== all {len(results)} gates passed in {total:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
