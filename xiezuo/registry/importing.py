@@ -148,19 +148,36 @@ class RegionResolver:
                 towns = dict(
                     Region.objects.filter(level=4, code__gte=low, code__lt=high).values_list("code", "name")
                 )
-                for code, name in Region.objects.filter(level=5, code__gte=low, code__lt=high).values_list(
+                villages = Region.objects.filter(level=5, code__gte=low, code__lt=high).values_list(
                     "code", "name"
-                ):
+                )
+                for code, name in villages:
                     town = towns.get(code // 1000 * 1000)
                     if town:
-                        self._names[(town, name)] = code
                         self._names[
-                            (town.rstrip("镇乡街道"), name.removesuffix("村民委员会").removesuffix("居委会"))
+                            (place_key(town, TOWNSHIP_SUFFIXES), place_key(name, VILLAGE_SUFFIXES))
                         ] = code
-        t, v = township.strip(), village.strip()
-        return self._names.get((t, v)) or self._names.get(
-            (t.rstrip("镇乡街道"), v.removesuffix("村民委员会").removesuffix("村"))
-        )
+        key = (place_key(township, TOWNSHIP_SUFFIXES), place_key(village, VILLAGE_SUFFIXES))
+        return self._names.get(key)
+
+
+TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
+VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会")
+
+
+def place_key(name: str, suffixes: tuple[str, ...]) -> str:
+    """A township or village name without its administrative suffix, for matching names as typed.
+
+    >>> place_key("武场村村民委员会", VILLAGE_SUFFIXES), place_key("武场村", VILLAGE_SUFFIXES)
+    ('武场村', '武场村')
+    >>> place_key("下板城镇", TOWNSHIP_SUFFIXES), place_key(" 下板城 ", TOWNSHIP_SUFFIXES)
+    ('下板城', '下板城')
+    """
+    text = "".join(name.split())
+    for suffix in suffixes:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
 
 
 def _batched(rows: Iterator[ParsedRow], n: int) -> Iterator[list[ParsedRow]]:
@@ -168,8 +185,23 @@ def _batched(rows: Iterator[ParsedRow], n: int) -> Iterator[list[ParsedRow]]:
         yield batch
 
 
+KEY_OF_HEADER = {c.header: c.key for c in REGISTRY.columns}
+
+
 def _cell_error(row: ParsedRow, header: str, zh: str, en: str, code: str) -> CellError:
-    return CellError(row=row.row_number, column_header=header, code=code, message_zh=zh, message_en=en)
+    """An error found after parsing, placed on the sheet's own cell (its label and position)."""
+    position = row.positions.get(KEY_OF_HEADER.get(header, ""))
+    if position is None and header == "行政区划代码":
+        position = row.positions.get("village")
+    label = row.labels[position] if position is not None and position < len(row.labels) else header
+    return CellError(
+        row=row.row_number,
+        column_header=label or header,
+        code=code,
+        message_zh=zh,
+        message_en=en,
+        column=position,
+    )
 
 
 def _stage_batch(
@@ -263,7 +295,12 @@ def _stage_batch(
                 sex=sex_col[i],
             )
         raw = json.dumps(
-            {"labels": list(row.labels), "cells": [_jsonable(c) for c in row.raw]}, ensure_ascii=False
+            {
+                "labels": list(row.labels),
+                "cells": [_jsonable(c) for c in row.raw],
+                "positions": row.positions,
+            },
+            ensure_ascii=False,
         )
         out.append(
             (
@@ -277,7 +314,8 @@ def _stage_batch(
                 json.dumps(payload, ensure_ascii=False),
                 cipher.encrypt(raw),
                 json.dumps(
-                    [[e.column_header, e.message_zh, e.message_en] for e in errors], ensure_ascii=False
+                    [[e.column_header, e.message_zh, e.message_en, e.column] for e in errors],
+                    ensure_ascii=False,
                 ),
             )
         )
@@ -444,6 +482,21 @@ def _recheck_years(import_key: str, data_year: int) -> None:
             row.save(update_fields=["errors"])
 
 
+def _placed(row_number: int, error: list[Any], raw: dict[str, Any]) -> CellError:
+    """An error of a staged row on its cell: errors of cross-row checks know only the header."""
+    header, zh, en = error[:3]
+    position = error[3] if len(error) > 3 else None
+    if position is None:
+        position = raw.get("positions", {}).get(KEY_OF_HEADER.get(header, ""))
+    labels = raw.get("labels", [])
+    label = (
+        labels[position] if position is not None and position < len(labels) and labels[position] else header
+    )
+    return CellError(
+        row=row_number, column_header=label, code="", message_zh=zh, message_en=en, column=position
+    )
+
+
 def _rejected_rows(import_key: str) -> Iterator[ParsedRow]:
     cipher = get_cipher()
     for s in StagedRow.objects.filter(import_key=import_key).exclude(errors=[]).order_by("seq").iterator():
@@ -454,10 +507,7 @@ def _rejected_rows(import_key: str) -> Iterator[ParsedRow]:
             values={},
             raw=raw["cells"],
             labels=tuple(raw["labels"]),
-            errors=[
-                CellError(row=s.row_number, column_header=h, code="", message_zh=zh, message_en=en)
-                for h, zh, en in s.errors
-            ],
+            errors=[_placed(s.row_number, e, raw) for e in s.errors],
         )
 
 

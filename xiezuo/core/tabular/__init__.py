@@ -242,4 +242,5 @@ def _parse_row(
                 f"required column {column.key} is missing",
             )
         )
-    return ParsedRow(source, number, parsed, list(cells), errors, labels)
+    positions = {column.key: position for column, position in matched}
+    return ParsedRow(source, number, parsed, list(cells), errors, labels, positions)

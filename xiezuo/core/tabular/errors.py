@@ -47,6 +47,8 @@ class ParsedRow:
     errors: list[CellError] = field(default_factory=list)
     labels: tuple[str, ...] = ()
     """The source's header label per position (for the error report)."""
+    positions: dict[str, int] = field(default_factory=dict)
+    """Column key → position in ``raw``, for errors found after parsing."""
 
     @property
     def ok(self) -> bool:
