@@ -312,7 +312,9 @@ def client_for(user: User | None, api: bool) -> tuple[Client, dict[str, str]]:
     return client, headers
 
 
-def run(route: Route, user: User | None, where: str, client: Client, headers: dict[str, str]) -> tuple[int, int]:
+def run(
+    route: Route, user: User | None, where: str, client: Client, headers: dict[str, str]
+) -> tuple[int, int]:
     expected = route.expect(user, where)
     body = route.body(where) if route.body else None
     if route.api:
@@ -331,7 +333,9 @@ def run(route: Route, user: User | None, where: str, client: Client, headers: di
 def other_token(world: World) -> None:
     national = world.user("national")
     create_token(actor=national, user=national, name="other")
-    Job.objects.create(kind="regions.load", params={"level": "township"}, created_by=world.user("chengdexian"))
+    Job.objects.create(
+        kind="regions.load", params={"level": "township"}, created_by=world.user("chengdexian")
+    )
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.name}" for r in ROUTES])

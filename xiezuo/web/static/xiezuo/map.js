@@ -33,11 +33,10 @@
     return div.innerHTML;
   }
 
-  function option(data, compact) {
-    var lang = document.documentElement.lang || "";
-    var english = lang.indexOf("en") === 0;
-    var helperName = english ? "helper" : "帮扶方";
-    var helpedName = english ? "helped" : "受帮扶方";
+  function option(data, compact, labels) {
+    // Translated labels come from the template (data-label-helper / data-label-helped).
+    var helperName = labels.helper;
+    var helpedName = labels.helped;
     var points = data.points.map(function (p) {
       var role = p.helper >= p.helped ? "helper" : "helped";
       return { name: p.name, value: p.value, role: role, itemStyle: { color: role === "helper" ? HELPER : HELPED } };
@@ -116,7 +115,7 @@
     var compact = el.dataset.compact === "1";
     loadGeo(el.dataset.geojson).then(function () {
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(option(data, compact));
+      chart.setOption(option(data, compact, { helper: el.dataset.labelHelper, helped: el.dataset.labelHelped }));
       chart.on("click", function (params) {
         if (params.seriesType === "lines" && params.data && params.data.url) {
           window.location.href = params.data.url;
