@@ -5,3 +5,6 @@ class Config(AppConfig):
     name = "xiezuo.registry"
     label = "registry"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        import xiezuo.registry.jobs  # noqa: F401  (registers the job kind "registry.import")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from xiezuo.web import auth, urls_browse, views
+from xiezuo.web import auth, urls_browse, urls_registry, views
 
 app_name = "web"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("public/", views.public, name="public"),
     *urls_browse.urlpatterns,
+    *urls_registry.urlpatterns,
 ]

@@ -1,0 +1,191 @@
+"""Reads of the registry: every query starts from what the user may see (DESIGN.md D2).
+
+The registry is the helped side's, by region only: ``households_for(user)`` filters
+``Household.region_code`` by the user's ``registry`` scope as integer code ranges (D5). Lists page
+by keyset on ``(region_code, id)`` (the ``household_region_keyset`` index), never by OFFSET, and
+count with one aggregate per question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from xiezuo.core.crypto import age_on
+from xiezuo.core.models import Job
+from xiezuo.core.scope import scope_for
+from xiezuo.registry.models import (
+    HelpMeasure,
+    Household,
+    HouseholdIncome,
+    HouseholdStatus,
+    Member,
+    Monitoring,
+)
+
+PAGE_SIZE = 50
+IMPORT_JOB = "registry.import"
+
+
+def households_for(user: Any, action: str = "view") -> QuerySet[Household]:
+    """Households whose village lies in the user's registry scope (none for helper-side roles)."""
+    scope = scope_for(user, "registry", action)
+    if scope.is_empty:
+        return Household.objects.none()
+    return Household.objects.filter(scope.q("region_code"))
+
+
+def members_for(user: Any, action: str = "view") -> QuerySet[Member]:
+    """Members whose household's village lies in the user's registry scope for ``action``."""
+    scope = scope_for(user, "registry", action)
+    if scope.is_empty:
+        return Member.objects.none()
+    return Member.objects.filter(scope.q("region_code"))
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    """Filters of the household list; ``None`` means "any".
+
+    ``region`` is a half-open range of 12-digit codes (a region's subtree).
+    """
+
+    region: tuple[int, int] | None = None
+    status: str | None = None
+    attribute: str | None = None
+    main_cause: str | None = None
+    monitored: bool | None = None
+    exit_year: int | None = None
+
+
+def filter_households(qs: QuerySet[Household], f: HouseholdFilters) -> QuerySet[Household]:
+    """Apply the filters to an already scoped queryset."""
+    if f.region is not None:
+        low, high = f.region
+        qs = qs.filter(region_code__gte=low, region_code__lt=high)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.attribute:
+        qs = qs.filter(attribute=f.attribute)
+    if f.main_cause:
+        qs = qs.filter(main_cause=f.main_cause)
+    if f.monitored is not None:
+        qs = qs.filter(monitored=f.monitored)
+    if f.exit_year is not None:
+        qs = qs.filter(exit_year=f.exit_year)
+    return qs
+
+
+Cursor = tuple[int, int]
+
+
+def parse_cursor(text: str) -> Cursor:
+    """``"<region_code>:<id>"`` → ``(region_code, id)``; ValueError on anything else.
+
+    >>> parse_cursor("130821100201:42")
+    (130821100201, 42)
+    """
+    code, sep, pk = text.strip().partition(":")
+    if not sep or not code.isascii() or not pk.isascii() or not code.isdigit() or not pk.isdigit():
+        raise ValueError("a cursor is <region_code>:<id>")
+    if len(code) > 12 or len(pk) > 18:
+        raise ValueError("a cursor is <region_code>:<id>")
+    return int(code), int(pk)
+
+
+def format_cursor(household: Household) -> str:
+    return f"{household.region_code}:{household.pk}"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Household]
+    next: str | None  # cursor of the last row when there are more rows
+
+
+def keyset_page(qs: QuerySet[Household], *, after: Cursor | None, limit: int = PAGE_SIZE) -> Page:
+    """One page in ``(region_code, id)`` order after the cursor; one query, no OFFSET."""
+    if after is not None:
+        code, pk = after
+        qs = qs.filter(Q(region_code__gt=code) | Q(region_code=code, pk__gt=pk))
+    rows = list(qs.order_by("region_code", "pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows=rows, next=format_cursor(rows[-1]) if more and rows else None)
+
+
+def household_counts(qs: QuerySet[Household]) -> tuple[int, dict[str, int]]:
+    """The number of households and how many of them have each status (two aggregate queries)."""
+    total = qs.count()
+    by_status = {row["status"]: row["n"] for row in qs.order_by().values("status").annotate(n=Count("pk"))}
+    return total, dict(sorted(by_status.items()))
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """What a page may show of a member: masked ID and name, age (never the birth date)."""
+
+    id: int
+    id_masked: str
+    name_masked: str
+    age: int
+    sex: str
+    relation: str
+    entry_reason: str
+    entered_on: dt.date | None
+    leave_reason: str
+    left_on: dt.date | None
+
+
+def member_rows(household: Household, *, on: dt.date | None = None) -> list[MemberRow]:
+    """The household's members, head first, with their age on ``on`` (today by default)."""
+    on = on or timezone.localdate()
+    out = []
+    for m in household.members.order_by("relation", "pk"):
+        out.append(
+            MemberRow(
+                id=m.pk,
+                id_masked=m.id_masked,
+                name_masked=m.name_masked,
+                age=age_on(m.birth_date, on),
+                sex=m.sex,
+                relation=m.relation,
+                entry_reason=m.entry_reason,
+                entered_on=m.entered_on,
+                leave_reason=m.leave_reason,
+                left_on=m.left_on,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class HouseholdDetail:
+    household: Household
+    members: list[MemberRow]
+    statuses: list[HouseholdStatus]
+    incomes: list[HouseholdIncome]
+    monitorings: list[Monitoring]
+
+
+def household_detail(household: Household) -> HouseholdDetail:
+    """Everything a household page shows, for a household already fetched through the scope."""
+    measures = Prefetch("measures", queryset=HelpMeasure.objects.order_by("started_on", "pk"))
+    return HouseholdDetail(
+        household=household,
+        members=member_rows(household),
+        statuses=list(household.statuses.order_by("start", "pk")),
+        incomes=list(household.incomes.order_by("year")),
+        monitorings=list(household.monitorings.prefetch_related(measures).order_by("identified_on", "pk")),
+    )
+
+
+def import_jobs_for(user: Any) -> QuerySet[Job]:
+    """Registry import jobs the user started (their uploads and error reports are theirs only)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Job.objects.none()
+    return Job.objects.filter(kind=IMPORT_JOB, created_by=user)

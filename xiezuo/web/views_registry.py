@@ -1,0 +1,239 @@
+"""Registry pages: household list and page, unmask, import upload, error report and template.
+
+Every read starts from ``households_for(request.user)`` (DESIGN.md D2): a household out of scope
+is the same 404 as a missing one. Pages show masked IDs and names and ages, never birth dates
+(D3); unmasking is a POST, in scope, audited.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xiezuo.core import audit
+from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
+from xiezuo.core.tabular.spec import write_template
+from xiezuo.regions.models import Region
+from xiezuo.regions.selectors import region_by_short_code
+from xiezuo.registry.columns import REGISTRY
+from xiezuo.registry.selectors import (
+    HouseholdFilters,
+    filter_households,
+    household_counts,
+    household_detail,
+    households_for,
+    import_jobs_for,
+    keyset_page,
+    parse_cursor,
+)
+from xiezuo.registry.services import UploadRefused, errors_report, start_import, unmask_member
+from xiezuo.web.forms_pairings import code_choices, set_choices
+from xiezuo.web.views import region_names
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+YEARS = (2013, 2100)
+MONITORED_CHOICES = [
+    ("", gettext_lazy("either")),
+    ("yes", gettext_lazy("monitored")),
+    ("no", gettext_lazy("not monitored")),
+]
+
+
+class HouseholdFilterForm(forms.Form):
+    """GET filters of the household list; every field optional."""
+
+    region = forms.CharField(
+        label=gettext_lazy("Region code"),
+        required=False,
+        max_length=12,
+        help_text=gettext_lazy("2, 4, 6, 9 or 12 digits; households in its subtree"),
+    )
+    status = forms.ChoiceField(label=gettext_lazy("Poverty status"), required=False)
+    attribute = forms.ChoiceField(label=gettext_lazy("Household attribute"), required=False)
+    main_cause = forms.ChoiceField(label=gettext_lazy("Main poverty cause"), required=False)
+    monitored = forms.ChoiceField(label=gettext_lazy("Monitoring"), required=False, choices=MONITORED_CHOICES)
+    exit_year = forms.IntegerField(
+        label=gettext_lazy("Exit year"), required=False, min_value=YEARS[0], max_value=YEARS[1]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "status", code_choices("poverty_status", blank=_("any status")))
+        set_choices(self, "attribute", code_choices("household_attribute", blank=_("any attribute")))
+        set_choices(self, "main_cause", code_choices("poverty_cause", blank=_("any cause")))
+
+    def clean_region(self) -> Region | None:
+        code = "".join(self.cleaned_data.get("region", "").split())
+        if not code:
+            return None
+        region = region_by_short_code(Region.objects.all(), code)
+        if region is None:
+            raise forms.ValidationError(_("No region has this code."))
+        return region
+
+    def filters(self) -> HouseholdFilters:
+        data = self.cleaned_data
+        monitored = {"yes": True, "no": False}.get(data.get("monitored") or "")
+        return HouseholdFilters(
+            region=data["region"].subtree if data.get("region") else None,
+            status=data.get("status") or None,
+            attribute=data.get("attribute") or None,
+            main_cause=data.get("main_cause") or None,
+            monitored=monitored,
+            exit_year=data.get("exit_year"),
+        )
+
+
+@login_required
+@require_GET
+def household_list(request: HttpRequest) -> HttpResponse:
+    form = HouseholdFilterForm(request.GET or None)
+    qs = households_for(request.user)
+    if form.is_valid():
+        qs = filter_households(qs, form.filters())
+    elif form.is_bound:
+        qs = qs.none()
+    after = None
+    if request.GET.get("after"):
+        try:
+            after = parse_cursor(request.GET["after"])
+        except ValueError:
+            after = None
+    page = keyset_page(qs, after=after)
+    total, by_status = household_counts(qs)
+    names = region_names({h.region_code for h in page.rows})
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "web/registry/list.html",
+        {
+            "form": form,
+            "households": [(h, names.get(h.region_code, "")) for h in page.rows],
+            "next": page.next,
+            "first_page": after is None,
+            "query": query.urlencode(),
+            "total": total,
+            "by_status": list(by_status.items()),
+            "can_import": can(request.user, "registry", "change"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def household_page(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_or_404(households_for(request.user), pk=pk)
+    detail = household_detail(household)
+    unmask_scope = scope_for(request.user, "registry", "unmask")
+    code = household.region_code
+    names = region_names({code, code // 1000 * 1000, code // 10**6 * 10**6})
+    places = [names[c] for c in (code // 10**6 * 10**6, code // 1000 * 1000, code) if c in names]
+    return render(
+        request,
+        "web/registry/household.html",
+        {
+            "detail": detail,
+            "h": household,
+            "place": " ".join(dict.fromkeys(places)),
+            "can_unmask": unmask_scope.contains(household.region_code),
+        },
+    )
+
+
+@login_required
+@require_POST
+def member_unmask(request: HttpRequest, pk: int) -> HttpResponse:
+    """The clear ID number and name of one member, once (an htmx fragment), audited."""
+    try:
+        clear = unmask_member(actor=request.user, member_id=pk, via="web")
+    except ScopeError:
+        raise Http404 from None
+    response = render(request, "web/registry/unmasked.html", {"clear": clear})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File"))
+    data_year = forms.IntegerField(label=gettext_lazy("Data year"), min_value=YEARS[0], max_value=YEARS[1])
+    as_of = forms.DateField(label=gettext_lazy("As-of date"), widget=forms.DateInput(attrs={"type": "date"}))
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Dry run: check and count, write nothing"), required=False
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registry_import(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, "registry", "change"):
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = start_import(
+                actor=request.user,
+                upload=data["file"],
+                data_year=data["data_year"],
+                as_of=data["as_of"],
+                dry_run=data["dry_run"],
+                via="web",
+            )
+        except ScopeError:
+            raise Http404 from None
+        except UploadRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("web:job", job_id=job.pk)
+    recent = list(import_jobs_for(request.user).order_by("-created_at", "-id")[:10])
+    return render(
+        request,
+        "web/registry/import.html",
+        {"form": form, "recent": [(job, errors_report(job) is not None) for job in recent]},
+    )
+
+
+@login_required
+@require_GET
+def registry_import_errors(request: HttpRequest, job_id: int) -> FileResponse:
+    """The error report of an import, for the user who started it only; the download is audited."""
+    job = get_or_404(import_jobs_for(request.user), pk=job_id)
+    path = errors_report(job)
+    if path is None:
+        raise Http404
+    audit.record(
+        actor=request.user,
+        action="download",
+        object_type="registry_import_errors",
+        object_id=job.pk,
+        object_repr=path.name,
+        region_code=job.region_code,
+        via="web",
+    )
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=f"errors-{job.pk}.xlsx", content_type=XLSX
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def registry_template(request: HttpRequest) -> HttpResponse:
+    """The empty import template (no personal data: headers, drop-downs, code sheet)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_template(REGISTRY, Path(tmp) / "template.xlsx")
+        content = path.read_bytes()
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
+    return response
