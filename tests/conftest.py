@@ -119,7 +119,12 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "DATABASE_URL": _browser_database_url(tmp),
             "XIEZUO_DATA_DIR": str(tmp / "data"),
             "XIEZUO_SERVE_STATIC": "1",
-            "DEBUG": "1",
+            # As in production: DEBUG off (real 404 pages), keys given, cookies over plain http.
+            "DEBUG": "0",
+            "SECRET_KEY": "browser-tests-" + "x" * 40,
+            "XIEZUO_HMAC_KEY": "11" * 32,
+            "XIEZUO_AES_KEY": "22" * 32,
+            "SESSION_COOKIE_SECURE": "0",
             "DJANGO_SETTINGS_MODULE": "xiezuo.settings",
             "PYTHONUNBUFFERED": "1",
         }

@@ -170,10 +170,11 @@ def test_choosing_english_switches_the_pages_to_english() -> None:
 
 
 @pytest.mark.django_db
-def test_a_browser_asking_for_english_gets_english() -> None:
+def test_chinese_is_the_default_even_for_a_browser_asking_for_english() -> None:
+    """zh-Hans first: only the user's own choice (the language switch) gives English pages."""
     html = _page(_signed_in(HTTP_ACCEPT_LANGUAGE="en"), "/pairings/")
-    assert ">Pairings<" in html
-    assert ">结对关系<" not in html
+    assert ">结对关系<" in html
+    assert ">Pairings<" not in html
 
 
 def test_the_helper_check_passes() -> None:

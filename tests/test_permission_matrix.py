@@ -8,13 +8,17 @@ A route that exists but is missing from the matrix fails ``test_every_route_is_i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -24,11 +28,13 @@ from xiezuo.accounts.models import ApiToken
 from xiezuo.accounts.roles import AUDITOR, SECADMIN
 from xiezuo.accounts.tokens import create_token
 from xiezuo.api.api import api
+from xiezuo.core.crypto import get_cipher
 from xiezuo.core.models import AuditEntry, Job
 from xiezuo.core.scope import can, scope_for, user_roles
 from xiezuo.pairings.models import Organisation, Pairing, PairingSide
 from xiezuo.pairings.selectors import pairings_for
 from xiezuo.regions.models import RegionFlag
+from xiezuo.registry.models import Dataset, Household, Member
 from xiezuo.synth.foundation import WORLD_ACCOUNTS, region
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +104,28 @@ def reads_audit(user: User, where: str) -> bool:
     return bool(user_roles(user) & {AUDITOR, SECADMIN})
 
 
+HOUSEHOLD_REGION = {"in": 130821100201, "out": 130881100022}  # 承德县 / 平泉市 (inside 承德市 still)
+
+
+def household(where: str) -> Household:
+    return Household.objects.get(number=f"M-{where}")
+
+
+def member(where: str) -> Member:
+    return Member.objects.get(household__number=f"M-{where}")
+
+
+def registry_right(action: str) -> Callable[[User, str], bool]:
+    def ok(user: User, where: str) -> bool:
+        return scope_for(user, "registry", action).contains(HOUSEHOLD_REGION[where])
+
+    return ok
+
+
+def import_job() -> Job:
+    return Job.objects.get(kind="registry.import", created_by__username="chengdexian")
+
+
 def job_of(username: str) -> Job:
     return Job.objects.get(created_by__username=username, kind="regions.load")
 
@@ -120,6 +148,7 @@ class Route:
     body: Callable[[str], dict[str, Any]] | None = None
     api: bool = False
     token: bool = True  # API routes: bearer token, or the browser session when False
+    multipart: bool = False
 
 
 def pairing_form(where: str) -> dict[str, Any]:
@@ -278,6 +307,62 @@ ROUTES = [
         api=True,
         token=False,
     ),
+    Route("web:households", "GET", lambda w: "/registry/", page_rule(anyone)),
+    Route(
+        "web:household",
+        "GET",
+        lambda w: f"/registry/households/{household(w).pk}/",
+        page_rule(registry_right("view")),
+    ),
+    Route(
+        "web:member_unmask",
+        "POST",
+        lambda w: f"/registry/members/{member(w).pk}/unmask/",
+        lambda u, w: 302 if u is None else (200 if registry_right("unmask")(u, w) else 404),
+    ),
+    Route(
+        "web:registry_import",
+        "GET",
+        lambda w: "/registry/import/",
+        page_rule(lambda u, w: can(u, "registry", "change")),
+    ),
+    Route(
+        "web:registry_import_errors",
+        "GET",
+        lambda w: f"/registry/import/{import_job().pk}/errors/",
+        page_rule(lambda u, w: u.username == "chengdexian"),
+    ),
+    Route("web:registry_template", "GET", lambda w: "/registry/template.xlsx", page_rule(anyone)),
+    Route(
+        "GET /api/v1/registry/households",
+        "GET",
+        lambda w: "/api/v1/registry/households",
+        api_rule(anyone),
+        api=True,
+    ),
+    Route(
+        "GET /api/v1/registry/households/{id}",
+        "GET",
+        lambda w: f"/api/v1/registry/households/{household(w).pk}",
+        api_rule(registry_right("view")),
+        api=True,
+    ),
+    Route(
+        "POST /api/v1/registry/imports",
+        "POST",
+        lambda w: "/api/v1/registry/imports",
+        api_rule(lambda u, w: can(u, "registry", "change"), 202),
+        body=lambda w: {"data_year": "2019", "as_of": "2019-12-31"},
+        api=True,
+        multipart=True,
+    ),
+    Route(
+        "GET /api/v1/registry/imports/{job_id}",
+        "GET",
+        lambda w: f"/api/v1/registry/imports/{import_job().pk}",
+        api_rule(lambda u, w: u.username == "chengdexian"),
+        api=True,
+    ),
     Route("web:job", "GET", lambda w: f"/jobs/{job_of('chengdexian').pk}/", page_rule(sees_job)),
     Route("web:job_row", "GET", lambda w: f"/jobs/{job_of('chengdexian').pk}/row/", page_rule(sees_job)),
 ]
@@ -295,6 +380,8 @@ def state() -> dict[str, Any]:
         "organisations": sorted(Organisation.objects.values_list("id", "name", "region_code")),
         "flags": sorted(RegionFlag.objects.values_list("region_id", "flag", "value", "source")),
         "tokens": sorted(ApiToken.objects.values_list("id", "revoked_at")),
+        "jobs": Job.objects.count(),
+        "households": sorted(Household.objects.values_list("id", "status", "region_code")),
         "audit": AuditEntry.objects.filter(
             action__in=["create", "update", "delete", "revoke", "flag"]
         ).count(),
@@ -317,7 +404,10 @@ def run(
 ) -> tuple[int, int]:
     expected = route.expect(user, where)
     body = route.body(where) if route.body else None
-    if route.api:
+    if route.multipart:
+        upload = SimpleUploadedFile("registry.csv", "户编号,姓名\n".encode(), content_type="text/csv")
+        response = client.post(route.url(where), {**(body or {}), "file": upload}, headers=headers)
+    elif route.api:
         data = json.dumps(body) if body is not None else None
         response = client.generic(
             route.method, route.url(where), data or "", content_type="application/json", headers=headers
@@ -335,6 +425,38 @@ def other_token(world: World) -> None:
     create_token(actor=national, user=national, name="other")
     Job.objects.create(
         kind="regions.load", params={"level": "township"}, created_by=world.user("chengdexian")
+    )
+    dataset = Dataset.objects.create(
+        data_year=2019, as_of=dt.date(2019, 12, 31), file_name="m.csv", file_sha256="0" * 64
+    )
+    cipher = get_cipher()
+    for where, code in HOUSEHOLD_REGION.items():
+        h = Household.objects.create(
+            number=f"M-{where}", region_code=code, status="poor", first_dataset=dataset, last_dataset=dataset
+        )
+        Member.objects.create(
+            household=h,
+            id_hmac=cipher.hmac(where),
+            id_cipher=cipher.encrypt("130821197001010011"),
+            id_masked="130821**********11",
+            name_cipher=cipher.encrypt("测试"),
+            name_hmac=cipher.hmac("测试"),
+            name_masked="测*",
+            birth_date=dt.date(1970, 1, 1),
+            sex="1",
+            region_code=code,
+            last_dataset=dataset,
+        )
+    folder = Path(settings.MEDIA_ROOT) / "imports" / "matrix"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "registry.csv").write_text("户编号\n", encoding="utf-8")
+    (folder / "errors.xlsx").write_bytes(b"PK")
+    Job.objects.create(
+        kind="registry.import",
+        status="done",
+        created_by=world.user("chengdexian"),
+        params={"file": "imports/matrix/registry.csv", "data_year": 2019, "as_of": "2019-12-31"},
+        result={"errors_file": "errors.xlsx", "counts": {"read": 1}},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 
@@ -48,3 +49,17 @@ class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
         if request.path.startswith(self.open_prefixes):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class ChineseFirstMiddleware:
+    """zh-Hans is the language unless the user chose another with the switch (a cookie): the
+    browser's Accept-Language is ignored, so an office PC set to English still shows Chinese.
+    Set XIEZUO_BROWSER_LANGUAGE=1 to follow the browser instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.XIEZUO_BROWSER_LANGUAGE:
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
