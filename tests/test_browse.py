@@ -108,7 +108,7 @@ def test_region_page_shows_the_poverty_county_flag_with_exit_year() -> None:
     flags = [(row["flag"].flag, row["value"], row["flag"].origin) for row in response.context["flags"]]
     assert flags == [("poverty_county", "2019", "loaded")]
     assert [r.name for r in response.context["chain"]] == ["贵州省", "黔西南布依族苗族自治州"]
-    assert response.context["counts"] == [("township", 14), ("village", 96)]
+    assert response.context["counts"] == [("乡级", 14), ("村级", 96)]
     html = response.content.decode()
     assert 'data-flag="poverty_county"' in html
     assert "<script>" not in html and "style=" not in html
@@ -308,11 +308,9 @@ def test_pairing_form_shows_validation_errors() -> None:
     client = client_for(person("erin", "national_coordinator"))
     response = client.post("/pairings/new/", {**PAIRING_POST, "helped": "330212"})
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [
-        "A side cannot help itself: the helper and helped sides overlap."
-    ]
+    assert response.context["form"].non_field_errors() == ["不能自己帮扶自己：帮扶方与受帮扶方有重叠。"]
     response = client.post("/pairings/new/", {**PAIRING_POST, "helper": "999999"})
-    assert response.context["form"].errors["helper"] == ["Unknown region code or organisation: 999999"]
+    assert response.context["form"].errors["helper"] == ["未知的行政区划代码或单位：999999"]
 
 
 @pytest.mark.django_db

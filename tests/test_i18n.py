@@ -179,3 +179,15 @@ def test_chinese_is_the_default_even_for_a_browser_asking_for_english() -> None:
 
 def test_the_helper_check_passes() -> None:
     assert i18n.main(["check"]) == 0
+
+
+@pytest.mark.django_db
+def test_the_api_answers_in_english_unless_asked_for_chinese() -> None:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username="national"))
+    assert client.get("/api/v1/pairings/999999").json()["detail"] == "Not found."
+    chinese = client.get("/api/v1/pairings/999999", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.json()["detail"] == "未找到。"

@@ -121,7 +121,7 @@ def test_invalid_pairing_is_rejected_with_the_rule(world: World) -> None:
             helped=[region("130821")],
             parent=world.provincial,
         )
-    assert err.value.messages == ["The same pairing already exists for overlapping years."]
+    assert err.value.messages == ["相同的结对关系在重叠的年度内已经存在。"]  # shown in zh-Hans
     assert Pairing.objects.count() == count
 
 

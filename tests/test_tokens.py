@@ -50,7 +50,7 @@ def test_the_default_lifetime_comes_from_settings(alice: User, settings: object)
     assert round((token.expires_at - token.created_at).total_seconds()) == 7 * 86400
     with pytest.raises(ValidationError) as err:
         create_token(actor=alice, user=alice, name="x", days=8)
-    assert err.value.message_dict == {"days": ["A token lasts from 1 to 7 days."]}
+    assert err.value.message_dict == {"days": ["令牌有效期为 1 至 7 天。"]}
 
 
 def test_a_user_cannot_make_or_revoke_tokens_of_another_user(alice: User) -> None:

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from xiezuo.regions.models import subtree_range
 
 
+def _(text: str) -> str:
+    """Marks a message for translation (extracted by makemessages); callers translate it when shown."""
+    return text
+
+
 @dataclass(frozen=True)
 class Member:
     region_code: int
@@ -75,23 +80,23 @@ def validate(
     """
     errors: list[str] = []
     if not candidate.helper:
-        errors.append("The helper side needs at least one region or organisation.")
+        errors.append(_("The helper side needs at least one region or organisation."))
     if not candidate.helped:
-        errors.append("The helped side needs at least one region or organisation.")
+        errors.append(_("The helped side needs at least one region or organisation."))
     if candidate.end_year is not None and candidate.end_year < candidate.start_year:
-        errors.append("The end year is before the start year.")
+        errors.append(_("The end year is before the start year."))
     if any(overlaps(h, r) for h in candidate.helper for r in candidate.helped):
-        errors.append("A side cannot help itself: the helper and helped sides overlap.")
+        errors.append(_("A side cannot help itself: the helper and helped sides overlap."))
     if parent is not None:
         if not all(any(m.within(p) for p in parent.helper) for m in candidate.helper):
-            errors.append("The helper side must lie inside the parent pairing's helper side.")
+            errors.append(_("The helper side must lie inside the parent pairing's helper side."))
         if not all(any(m.within(p) for p in parent.helped) for m in candidate.helped):
-            errors.append("The helped side must lie inside the parent pairing's helped side.")
+            errors.append(_("The helped side must lie inside the parent pairing's helped side."))
         if candidate.start_year < parent.start_year or (
             parent.end_year is not None
             and (candidate.end_year is None or candidate.end_year > parent.end_year)
         ):
-            errors.append("The years must lie inside the parent pairing's years.")
+            errors.append(_("The years must lie inside the parent pairing's years."))
     for other in others:
         if (
             other.programme == candidate.programme
@@ -100,6 +105,6 @@ def validate(
             and other.helped == candidate.helped
             and years_overlap(candidate.start_year, candidate.end_year, other.start_year, other.end_year)
         ):
-            errors.append("The same pairing already exists for overlapping years.")
+            errors.append(_("The same pairing already exists for overlapping years."))
             break
     return errors

@@ -54,12 +54,16 @@ class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
 class ChineseFirstMiddleware:
     """zh-Hans is the language unless the user chose another with the switch (a cookie): the
     browser's Accept-Language is ignored, so an office PC set to English still shows Chinese.
-    Set XIEZUO_BROWSER_LANGUAGE=1 to follow the browser instead."""
+    Set XIEZUO_BROWSER_LANGUAGE=1 to follow the browser instead. The API answers in English
+    unless the client sends Accept-Language (e.g. zh-Hans)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not settings.XIEZUO_BROWSER_LANGUAGE:
+        if request.path.startswith("/api/"):
+            # API clients get English messages unless they ask for another language.
+            request.META.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+        elif not settings.XIEZUO_BROWSER_LANGUAGE:
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
