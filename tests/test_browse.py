@@ -3,6 +3,7 @@ flag service and the pairing form (DESIGN.md D2, D5)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -335,3 +336,36 @@ def test_helper_coordinator_cannot_create_a_pairing_outside_their_scope() -> Non
 def test_edit_is_404_for_a_pairing_out_of_scope() -> None:
     client = client_for(person("dave", "helper_coordinator", "3302"))
     assert client.get(f"/pairings/{beijing_inner_mongolia().pk}/edit/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_agreement_documents_are_uploaded_and_downloaded_in_scope() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xiezuo.core.models import AuditEntry
+    from xiezuo.pairings.models import Pairing, PairingDocument
+
+    pairing = Pairing.objects.filter(sides__region_code=130821000000, level="county-county").get()
+    chengde = client_for(User.objects.get(username="chengde"))
+    upload = SimpleUploadedFile("帮扶协议2019.pdf", b"%PDF-1.4 agreement", content_type="application/pdf")
+    response = chengde.post(
+        f"/pairings/{pairing.pk}/documents/", {"title": "2019年帮扶协议", "year": "2019", "file": upload}
+    )
+    assert response.status_code == 302
+    doc = PairingDocument.objects.get(pairing=pairing)
+    assert (doc.title, doc.year) == ("2019年帮扶协议", 2019)
+    assert doc.sha256 == hashlib.sha256(b"%PDF-1.4 agreement").hexdigest()
+    download = client_for(User.objects.get(username="dongli")).get(
+        f"/pairings/{pairing.pk}/documents/{doc.pk}/"
+    )
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 agreement"
+    assert (
+        AuditEntry.objects.filter(object_type="pairing_document", action__in=["create", "download"]).count()
+        == 2
+    )
+    # Not a type the office keeps agreements in: refused, nothing stored.
+    bad = SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream")
+    chengde.post(f"/pairings/{pairing.pk}/documents/", {"title": "x", "file": bad})
+    assert PairingDocument.objects.filter(pairing=pairing).count() == 1
+    ningbo = client_for(User.objects.get(username="ningbo"))
+    assert ningbo.get(f"/pairings/{pairing.pk}/documents/{doc.pk}/").status_code == 404

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
@@ -31,7 +32,7 @@ from xiezuo.api.api import api
 from xiezuo.core.crypto import get_cipher
 from xiezuo.core.models import AuditEntry, Job
 from xiezuo.core.scope import can, scope_for, user_roles
-from xiezuo.pairings.models import Organisation, Pairing, PairingSide
+from xiezuo.pairings.models import Organisation, Pairing, PairingDocument, PairingSide
 from xiezuo.pairings.selectors import pairings_for
 from xiezuo.regions.models import RegionFlag
 from xiezuo.registry.models import Dataset, Household, Member
@@ -307,6 +308,23 @@ ROUTES = [
         api=True,
         token=False,
     ),
+    Route(
+        "web:pairing_document_upload",
+        "POST",
+        lambda w: f"/pairings/{target_pairing(w).pk}/documents/",
+        lambda u, w: 302 if u is None or changes_pairing(u, w) else 404,
+        body=lambda w: {
+            "title": "帮扶协议",
+            "year": "2019",
+            "file": SimpleUploadedFile("协议.pdf", b"%PDF-1.4 test"),
+        },
+    ),
+    Route(
+        "web:pairing_document",
+        "GET",
+        lambda w: f"/pairings/{target_pairing(w).pk}/documents/{target_pairing(w).documents.get().pk}/",
+        page_rule(sees_pairing),
+    ),
     Route("web:households", "GET", lambda w: "/registry/", page_rule(anyone)),
     Route(
         "web:household",
@@ -381,6 +399,7 @@ def state() -> dict[str, Any]:
         "flags": sorted(RegionFlag.objects.values_list("region_id", "flag", "value", "source")),
         "tokens": sorted(ApiToken.objects.values_list("id", "revoked_at")),
         "jobs": Job.objects.count(),
+        "documents": sorted(PairingDocument.objects.values_list("id", "pairing_id", "sha256")),
         "households": sorted(Household.objects.values_list("id", "status", "region_code")),
         "audit": AuditEntry.objects.filter(
             action__in=["create", "update", "delete", "revoke", "flag"]
@@ -426,6 +445,9 @@ def other_token(world: World) -> None:
     Job.objects.create(
         kind="regions.load", params={"level": "township"}, created_by=world.user("chengdexian")
     )
+    for where in WHERE:
+        doc = PairingDocument(pairing=target_pairing(where), title="协议", year=2019, sha256="0" * 64)
+        doc.file.save("agreement.pdf", ContentFile(b"%PDF-1.4"), save=True)
     dataset = Dataset.objects.create(
         data_year=2019, as_of=dt.date(2019, 12, 31), file_name="m.csv", file_sha256="0" * 64
     )

@@ -15,7 +15,7 @@ from xiezuo.core import audit
 from xiezuo.core.codelists import lookup
 from xiezuo.core.scope import ScopeError, require, scope_for
 from xiezuo.pairings import rules
-from xiezuo.pairings.models import Organisation, Pairing, PairingSide
+from xiezuo.pairings.models import Organisation, Pairing, PairingDocument, PairingSide
 from xiezuo.regions.models import Region
 
 SideMember = Region | Organisation
@@ -179,3 +179,48 @@ def save_pairing(
             via=via,
         )
     return obj
+
+
+DOCUMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".ofd", ".zip"}
+DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+
+
+def add_document(
+    *, actor: Any, pairing: Pairing, title: str, year: int | None, upload: Any, via: str = "web"
+) -> PairingDocument:
+    """Attach an agreement or other document (帮扶协议, stamped scans) to a pairing; stored privately."""
+    import hashlib
+    from pathlib import PurePath
+
+    name = PurePath(getattr(upload, "name", "") or "").name
+    if PurePath(name).suffix.lower() not in DOCUMENT_TYPES:
+        raise ValidationError({"file": _("This type of file is not accepted.")})
+    if getattr(upload, "size", 0) > DOCUMENT_MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than 50 MB.")})
+    if not title.strip():
+        raise ValidationError({"title": _("A title is required.")})
+    with transaction.atomic():
+        require(scope_for(actor, "pairing", "change"), pairing.sides.values_list("region_code", flat=True))
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        doc = PairingDocument(
+            pairing=pairing,
+            title=title.strip(),
+            year=year,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        doc.file.save(name, upload, save=False)
+        doc.save()
+        audit.record(
+            actor=actor,
+            action="create",
+            object_type="pairing_document",
+            object_id=doc.pk,
+            object_repr=doc.title,
+            region_code=pairing.sides.values_list("region_code", flat=True).first(),
+            changes={"pairing": [None, pairing.pk], "sha256": [None, doc.sha256]},
+            via=via,
+        )
+    return doc

@@ -19,4 +19,6 @@ urlpatterns: list[URLPattern] = [
     path("pairings/new/", views_pairings.pairing_create, name="pairing_create"),
     path("pairings/<int:pk>/", views_pairings.pairing_detail, name="pairing"),
     path("pairings/<int:pk>/edit/", views_pairings.pairing_edit, name="pairing_edit"),
+    path("pairings/<int:pk>/documents/", views_pairings.document_upload, name="pairing_document_upload"),
+    path("pairings/<int:pk>/documents/<int:doc>/", views_pairings.document_download, name="pairing_document"),
 ]

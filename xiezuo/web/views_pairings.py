@@ -6,20 +6,24 @@ a missing one.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
+from xiezuo.core import audit
 from xiezuo.core.scope import ScopeError, can, get_or_404
-from xiezuo.pairings.models import Pairing, PairingSide
+from xiezuo.pairings.models import Pairing, PairingDocument, PairingSide
 from xiezuo.pairings.selectors import organisations_for, pairings_for, sides_of
-from xiezuo.pairings.services import save_pairing
+from xiezuo.pairings.services import add_document, save_pairing
 from xiezuo.web import maps
 from xiezuo.web.forms_pairings import MapFilterForm, PairingFilterForm, PairingForm, members_text
 
@@ -178,3 +182,43 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
 def pairing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pairing: Pairing = get_or_404(pairings_for(request.user, "change"), pk=pk)
     return _edit(request, pairing)
+
+
+@login_required
+@require_POST
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach a document to a pairing the user may change; out of scope is 404."""
+    pairing: Pairing = get_or_404(pairings_for(request.user, "change"), pk=pk)
+    year_text = request.POST.get("year", "").strip()
+    try:
+        add_document(
+            actor=request.user,
+            pairing=pairing,
+            title=request.POST.get("title", ""),
+            year=int(year_text) if year_text.isdigit() else None,
+            upload=request.FILES.get("file"),
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except (ScopeError, AttributeError):
+        raise Http404 from None
+    return redirect("web:pairing", pk=pairing.pk)
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int, doc: int) -> FileResponse:
+    """A pairing's document, for users who may see the pairing; every download is audited."""
+    pairing: Pairing = get_or_404(pairings_for(request.user), pk=pk)
+    document: PairingDocument = get_or_404(pairing.documents.all(), pk=doc)
+    audit.record(
+        actor=request.user,
+        action="download",
+        object_type="pairing_document",
+        object_id=document.pk,
+        object_repr=document.title,
+        region_code=pairing.sides.values_list("region_code", flat=True).first(),
+    )
+    return FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=PurePath(document.file.name).name
+    )
