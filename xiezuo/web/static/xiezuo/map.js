@@ -77,8 +77,8 @@
           name: "flows",
           type: "lines",
           coordinateSystem: "geo",
-          zlevel: 1,
-          effect: { show: true, period: 5, trailLength: 0.3, symbol: "arrow", symbolSize: 6, color: HELPED },
+          // No trail: ECharts' motion blur copies a layer canvas, which fails while it has no size.
+          effect: { show: true, period: 5, trailLength: 0, symbol: "arrow", symbolSize: 6, color: HELPED },
           lineStyle: { color: HELPER, width: 1.2, opacity: 0.6, curveness: 0.2 },
           emphasis: { lineStyle: { width: 3, opacity: 1 } },
           data: lines
@@ -87,7 +87,6 @@
           name: helperName,
           type: "effectScatter",
           coordinateSystem: "geo",
-          zlevel: 2,
           symbolSize: compact ? 8 : 6,
           rippleEffect: { scale: 2.5, brushType: "stroke" },
           itemStyle: { color: HELPER },
@@ -98,7 +97,6 @@
           name: helpedName,
           type: "effectScatter",
           coordinateSystem: "geo",
-          zlevel: 2,
           symbolSize: compact ? 8 : 6,
           rippleEffect: { scale: 2.5, brushType: "stroke" },
           itemStyle: { color: HELPED },
