@@ -99,7 +99,7 @@ class RegionResolver:
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self._known: dict[int, int] = {}
+        self._known: dict[int, set[int]] = {}
         self._successor: dict[int, int] | None = None
         self._names: dict[tuple[str, str], int] | None = None
 
@@ -115,14 +115,17 @@ class RegionResolver:
         return self._successor
 
     def _exists(self, code: int) -> int | None:
-        if code not in self._known:
-            found = (
-                Region.objects.filter(code=code, level__gte=4)
-                .order_by("-level")
-                .values_list("level", flat=True)
+        """Whether a township or village code exists; codes are loaded a county at a time."""
+        county = code // 10**6
+        known = self._known.get(county)
+        if known is None:
+            low = county * 10**6
+            known = self._known[county] = set(
+                Region.objects.filter(level__gte=4, code__gte=low, code__lt=low + 10**6).values_list(
+                    "code", flat=True
+                )
             )
-            self._known[code] = found[0] if found else 0
-        return code if self._known[code] else None
+        return code if code in known else None
 
     def by_code(self, text: str) -> int | None:
         digits = "".join(ch for ch in text if ch.isdigit())
@@ -627,50 +630,57 @@ def _merge(
 def _merge_chunk(
     import_key: str, numbers: list[str], result: ImportResult, dataset: Dataset | None, *, write: bool
 ) -> list[int]:
+    """Merge the staged rows of some households: bulk inserts for what is new, bulk updates for
+    what changed, nothing for what is the same. Returns the ids of the households written."""
+    assert result.as_of is not None and result.data_year is not None
     staged: dict[str, list[StagedRow]] = {}
     for s in StagedRow.objects.filter(
         import_key=import_key, errors=[], household_number__in=numbers
     ).order_by("seq"):
         staged.setdefault(s.household_number, []).append(s)
     existing = {h.number: h for h in Household.objects.filter(number__in=numbers)}
-    members = {
-        m.id_hmac: m
-        for m in Member.objects.filter(id_hmac__in=[s.id_hmac for rows in staged.values() for s in rows])
-    }
-    changed_households: list[int] = []
-    assert result.as_of is not None and result.data_year is not None
-    for number, rows in staged.items():
-        values = _household_values(rows)
+    hmacs = [s.id_hmac for rows in staged.values() for s in rows]
+    members = {m.id_hmac: m for m in Member.objects.filter(id_hmac__in=hmacs)}
+    values = {number: _household_values(rows) for number, rows in staged.items()}
+    new_households: list[Household] = []
+    changed_households: list[Household] = []
+    status_changed: list[Household] = []
+    for number, want in values.items():
         household = existing.get(number)
-        household_changed = household is None or any(
-            getattr(household, f) != values[f] for f in HOUSEHOLD_FIELDS
-        )
         if household is None:
             result.households_created += 1
-            if write:
-                assert dataset is not None
-                household = Household.objects.create(
-                    number=number, first_dataset=dataset, last_dataset=dataset, **values
-                )
-                _write_statuses(household, values, result.as_of, dataset, new=True)
-        elif household_changed:
+            new_households.append(
+                Household(number=number, first_dataset=dataset, last_dataset=dataset, **want)
+            )
+        elif any(getattr(household, f) != want[f] for f in HOUSEHOLD_FIELDS):
             result.households_updated += 1
-            if write:
-                assert dataset is not None
-                old_status = household.status
-                for f in HOUSEHOLD_FIELDS:
-                    setattr(household, f, values[f])
-                household.last_dataset = dataset
-                household.save()
-                if old_status != values["status"]:
-                    _write_statuses(household, values, result.as_of, dataset, new=False)
-        if household is not None and household_changed and write:
-            changed_households.append(household.pk)
-            _write_side_tables(household, rows, values, result)
+            if household.status != want["status"]:
+                status_changed.append(household)
+            for f in HOUSEHOLD_FIELDS:
+                setattr(household, f, want[f])
+            household.last_dataset = dataset  # type: ignore[assignment]
+            changed_households.append(household)
+    if write:
+        Household.objects.bulk_create(new_households, batch_size=2000)
+        Household.objects.bulk_update(
+            changed_households, [*HOUSEHOLD_FIELDS, "last_dataset"], batch_size=2000
+        )
+        by_number = {h.number: h for h in (*new_households, *changed_households)}
+        by_number.update({n: h for n, h in existing.items() if n not in by_number})
+        _write_side_tables_bulk(
+            new_households, changed_households, status_changed, staged, values, result, dataset
+        )
+    else:
+        by_number = {**existing, **{h.number: h for h in new_households}}
+    touched = {h.number for h in (*new_households, *changed_households)}
+    new_members: list[Member] = []
+    changed_members: list[Member] = []
+    for number, rows in staged.items():
+        household = by_number[number]
         for s in rows:
             p = s.payload
-            want = {
-                "household_id": household.pk if household is not None else None,
+            want_m = {
+                "household_id": household.pk,
                 "name_hmac": p["name_hmac"],
                 "relation": p.get("relation") or "",
                 "region_code": s.region_code,
@@ -682,9 +692,8 @@ def _merge_chunk(
             member = members.get(s.id_hmac)
             if member is None:
                 result.created += 1
-                if write:
-                    assert dataset is not None
-                    Member.objects.create(
+                new_members.append(
+                    Member(
                         id_hmac=s.id_hmac,
                         id_cipher=p["id_cipher"],
                         id_masked=p["id_masked"],
@@ -693,68 +702,92 @@ def _merge_chunk(
                         birth_date=dt.date.fromisoformat(p["birth_date"]),
                         sex=p["sex"],
                         last_dataset=dataset,
-                        **want,
+                        **want_m,
                     )
-            elif household_changed or any(
-                getattr(member, f) != want[f] for f in MEMBER_FIELDS if want[f] is not None
-            ):
+                )
+            elif number in touched or any(getattr(member, f) != want_m[f] for f in MEMBER_FIELDS):
                 result.updated += 1
-                if write:
-                    for f in MEMBER_FIELDS:
-                        setattr(member, f, want[f])
-                    if member.name_hmac != p["name_hmac"]:
-                        member.name_cipher, member.name_masked = p["name_cipher"], p["name_masked"]
-                    assert dataset is not None
-                    member.last_dataset = dataset
-                    member.save()
+                if member.name_hmac != p["name_hmac"]:
+                    member.name_cipher, member.name_masked = p["name_cipher"], p["name_masked"]
+                for f in MEMBER_FIELDS:
+                    setattr(member, f, want_m[f])
+                member.last_dataset = dataset  # type: ignore[assignment]
+                changed_members.append(member)
             else:
                 result.unchanged += 1
-    return changed_households
+    if write:
+        Member.objects.bulk_create(new_members, batch_size=2000)
+        Member.objects.bulk_update(
+            changed_members, [*MEMBER_FIELDS, "name_cipher", "name_masked", "last_dataset"], batch_size=2000
+        )
+    return [h.pk for h in (*new_households, *changed_households) if h.pk is not None]
 
 
-def _write_statuses(
-    household: Household, values: dict[str, Any], as_of: dt.date, dataset: Dataset, *, new: bool
+def _write_side_tables_bulk(
+    new: list[Household],
+    changed: list[Household],
+    status_changed: list[Household],
+    staged: dict[str, list[StagedRow]],
+    values: dict[str, dict[str, Any]],
+    result: ImportResult,
+    dataset: Dataset | None,
 ) -> None:
-    if new:
-        intervals = rules.status_intervals(
-            registered_year=values["registered_year"],
-            status=values["status"],
-            exit_year=values["exit_year"],
-            as_of=as_of,
+    """Status intervals, income of the data year and monitoring, for the households written."""
+    assert result.as_of is not None and result.data_year is not None and dataset is not None
+    statuses: list[HouseholdStatus] = []
+    for h in new:
+        want = values[h.number]
+        for i in rules.status_intervals(
+            registered_year=want["registered_year"],
+            status=want["status"],
+            exit_year=want["exit_year"],
+            as_of=result.as_of,
+        ):
+            statuses.append(
+                HouseholdStatus(household=h, status=i.status, start=i.start, end=i.end, dataset=dataset)
+            )
+    for h in status_changed:
+        current = [rules.Interval(x.status, x.start, x.end) for x in h.statuses.order_by("start")]
+        wanted = rules.next_intervals(current, values[h.number]["status"], as_of=result.as_of)
+        h.statuses.all().delete()
+        statuses.extend(
+            HouseholdStatus(household=h, status=i.status, start=i.start, end=i.end, dataset=dataset)
+            for i in wanted
         )
-        HouseholdStatus.objects.bulk_create(
-            HouseholdStatus(household=household, status=i.status, start=i.start, end=i.end, dataset=dataset)
-            for i in intervals
+    HouseholdStatus.objects.bulk_create(statuses, batch_size=2000)
+    written = [*new, *changed]
+    have_income = set(
+        HouseholdIncome.objects.filter(household__in=changed, year=result.data_year).values_list(
+            "household_id", flat=True
         )
-        return
-    current = [rules.Interval(s.status, s.start, s.end) for s in household.statuses.order_by("start")]
-    wanted = rules.next_intervals(current, values["status"], as_of=as_of)
-    household.statuses.all().delete()
-    HouseholdStatus.objects.bulk_create(
-        HouseholdStatus(household=household, status=i.status, start=i.start, end=i.end, dataset=dataset)
-        for i in wanted
     )
-
-
-def _write_side_tables(
-    household: Household, rows: list[StagedRow], values: dict[str, Any], result: ImportResult
-) -> None:
-    assert result.data_year is not None and result.as_of is not None
-    if values["income_per_capita_fen"] is not None:
-        HouseholdIncome.objects.update_or_create(
-            household=household,
-            year=result.data_year,
-            defaults={"net_per_capita_fen": values["income_per_capita_fen"]},
+    incomes = [
+        HouseholdIncome(
+            household=h, year=result.data_year, net_per_capita_fen=values[h.number]["income_per_capita_fen"]
         )
-    head = next((r for r in rows if r.payload.get("monitoring_type")), None)
-    if (
-        head is not None
-        and not household.monitorings.filter(
-            kind=head.payload["monitoring_type"], removed_on__isnull=True
-        ).exists()
-    ):
-        Monitoring.objects.create(
-            household=household,
-            kind=head.payload["monitoring_type"],
-            identified_on=_date(head.payload.get("monitoring_since")) or result.as_of,
+        for h in written
+        if values[h.number]["income_per_capita_fen"] is not None and h.pk not in have_income
+    ]
+    HouseholdIncome.objects.bulk_create(incomes, batch_size=2000)
+    for h in changed:
+        if h.pk in have_income:
+            HouseholdIncome.objects.filter(household=h, year=result.data_year).update(
+                net_per_capita_fen=values[h.number]["income_per_capita_fen"]
+            )
+    open_kinds = set(
+        Monitoring.objects.filter(household__in=changed, removed_on__isnull=True).values_list(
+            "household_id", "kind"
         )
+    )
+    monitorings = []
+    for h in written:
+        head = next((r for r in staged[h.number] if r.payload.get("monitoring_type")), None)
+        if head is not None and (h.pk, head.payload["monitoring_type"]) not in open_kinds:
+            monitorings.append(
+                Monitoring(
+                    household=h,
+                    kind=head.payload["monitoring_type"],
+                    identified_on=_date(head.payload.get("monitoring_since")) or result.as_of,
+                )
+            )
+    Monitoring.objects.bulk_create(monitorings, batch_size=2000)

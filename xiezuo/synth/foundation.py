@@ -36,6 +36,8 @@ COUNTY_PAIRS = [
 DEMO_COUNTIES = sorted({c for pair in COUNTY_PAIRS for c in pair})
 TOWNSHIP_PAIR = ("120110006", "130821100")  # 东丽区华明街道 → 承德县下板城镇
 PASSWORD = "xiezuo-demo-2026"
+# Registered poor people the demo imports into its helped poverty counties (synthetic).
+DEMO_PEOPLE = 8000
 
 
 @dataclass(frozen=True)

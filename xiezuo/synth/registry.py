@@ -94,7 +94,7 @@ def helped_prefixes() -> tuple[str, ...]:
     return tuple(sorted(set(west) | helped))
 
 
-def load_counties(province: str | None = None) -> list[County]:
+def load_counties(province: str | None = None, only: list[str] | None = None) -> list[County]:
     """Poverty counties of helped areas with their villages and weights (the proxy described above)."""
     helped = helped_prefixes()
     with open(REFERENCE / "poverty_counties_832.csv", encoding="utf-8") as fh:
@@ -113,6 +113,8 @@ def load_counties(province: str | None = None) -> list[County]:
     out = []
     for code in sorted(listed):
         if province and not code.startswith(province):
+            continue
+        if only is not None and code not in only:
             continue
         if not villages[code]:
             continue
@@ -304,21 +306,24 @@ def generate(
     province: str | None = None,
     fmt: str | None = None,
     chunk_rows: int = 1_000_000,
+    counties: list[str] | None = None,
 ) -> dict[str, Any]:
     """Write the files; returns the manifest (also written as manifest.json)."""
     out.mkdir(parents=True, exist_ok=True)
     fmt = fmt or ("csv" if people <= 200_000 else "parquet")
     rng = np.random.Generator(np.random.PCG64(seed))
-    counties = load_counties(province)
+    chosen = load_counties(province, counties)
+    if not chosen:
+        raise ValueError("no poverty county of a helped area matches the choice")
     as_of = dt.date(data_year, 12, 31)
     planted: list[dict[str, object]] = []
-    used = np.zeros(len(counties) * N_DAYS * 2, dtype=np.int32)
+    used = np.zeros(len(chosen) * N_DAYS * 2, dtype=np.int32)
     files: list[str] = []
     written = 0
     csv_handle = None
     writer = None
-    for hh in _households(rng, counties, people, data_year):
-        cols = _members(rng, hh, counties, as_of, used)
+    for hh in _households(rng, chosen, people, data_year):
+        cols = _members(rng, hh, chosen, as_of, used)
         _plant_errors(rng, cols, written, planted)
         n = len(cols["证件号码"])
         if fmt == "csv":
@@ -347,7 +352,7 @@ def generate(
         "data_year": data_year,
         "as_of": as_of.isoformat(),
         "province": province,
-        "counties": len(counties),
+        "counties": len(chosen),
         "files": files,
         "sha256": {f: hashlib.sha256((out / f).read_bytes()).hexdigest() for f in files},
         "planted_errors": planted,

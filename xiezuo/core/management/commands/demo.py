@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -16,7 +18,9 @@ from xiezuo.core.jobs import enqueue
 from xiezuo.core.management.commands.serve import serve
 from xiezuo.core.models import Job
 from xiezuo.core.scope import SYSTEM
+from xiezuo.registry.importing import import_registry
 from xiezuo.synth import foundation
+from xiezuo.synth.registry import generate
 
 
 class Command(BaseCommand):
@@ -38,6 +42,7 @@ class Command(BaseCommand):
         )
         for account in foundation.ACCOUNTS:
             foundation.ensure_account(account)
+        self._registry()
         mark_demo_database()
         if not Job.objects.filter(kind="regions.load").exists():
             # Townships of the whole country, loaded in the background: the jobs page shows it running.
@@ -47,6 +52,29 @@ class Command(BaseCommand):
         self._print_accounts()
         if not opts["no_serve"]:
             self._serve(opts["port"])
+
+    def _registry(self) -> None:
+        """Synthetic registered poor people in the demo's helped poverty counties (once)."""
+        from xiezuo.registry.models import Dataset
+
+        if Dataset.objects.exists():
+            return
+        self.stdout.write("[demo] importing synthetic registry data (建档立卡, no real people) …")
+        out = settings.DATA_DIR / "demo" / "registry"
+        counties = [c for _, c in foundation.COUNTY_PAIRS]
+        generate(people=foundation.DEMO_PEOPLE, seed=20161208, out=out, counties=counties)
+        result = import_registry(
+            out / "registry.csv",
+            actor=SYSTEM,
+            data_year=2019,
+            as_of=dt.date(2019, 12, 31),
+            errors_out=out / "errors.xlsx",
+        )
+        self.stdout.write(
+            "[demo] registry: {read} rows read, {accepted} accepted, {rejected} rejected (planted)".format(
+                **result.counts()
+            )
+        )
 
     def _refuse_unless_safe(self, force: bool) -> None:
         if force:
