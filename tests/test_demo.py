@@ -69,7 +69,11 @@ def test_demo_sets_up_once_and_refuses_other_databases(tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     subprocess.run(
-        [*XIEZUO, "manage", "migrate", "-v", "0"], env=_env(other, DEBUG="1"), cwd=REPO, check=True, timeout=300
+        [*XIEZUO, "manage", "migrate", "-v", "0"],
+        env=_env(other, DEBUG="1"),
+        cwd=REPO,
+        check=True,
+        timeout=300,
     )
     subprocess.run([*XIEZUO, "codes", "load"], env=_env(other, DEBUG="1"), cwd=REPO, check=True, timeout=300)
     subprocess.run([*XIEZUO, "manage", "shell", "-c", "from django.contrib.auth.models import User; "

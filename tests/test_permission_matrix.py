@@ -25,7 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.world import World
-from xiezuo.accounts.models import ApiToken
+from xiezuo.accounts.models import ApiToken, Grant
 from xiezuo.accounts.roles import AUDITOR, SECADMIN
 from xiezuo.accounts.tokens import create_token
 from xiezuo.api.api import api
@@ -325,6 +325,36 @@ ROUTES = [
         lambda w: f"/pairings/{target_pairing(w).pk}/documents/{target_pairing(w).documents.get().pk}/",
         page_rule(sees_pairing),
     ),
+    Route(
+        "web:users",
+        "GET",
+        lambda w: "/users/",
+        page_rule(lambda u, w: u.username in ("sysadmin", "secadmin")),
+    ),
+    Route(
+        "web:user_create",
+        "POST",
+        lambda w: "/users/new/",
+        lambda u, w: 302 if u is None or u.username == "sysadmin" else 404,
+        body=lambda w: {"username": f"new-{w}", "password": "a-long-password-9"},
+    ),
+    Route(
+        "web:grant_add",
+        "POST",
+        lambda w: "/users/grants/",
+        lambda u, w: 302 if u is None or u.username == "secadmin" else 404,
+        body=lambda w: {
+            "user": User.objects.get(username="viewer").pk,
+            "role": "viewer",
+            "region": target_region(w),
+        },
+    ),
+    Route(
+        "web:grant_revoke",
+        "POST",
+        lambda w: f"/users/grants/{Grant.objects.get(user__username='viewer').pk}/revoke/",
+        lambda u, w: 302 if u is None or u.username == "secadmin" else 404,
+    ),
     Route("web:households", "GET", lambda w: "/registry/", page_rule(anyone)),
     Route(
         "web:household",
@@ -398,6 +428,8 @@ def state() -> dict[str, Any]:
         "organisations": sorted(Organisation.objects.values_list("id", "name", "region_code")),
         "flags": sorted(RegionFlag.objects.values_list("region_id", "flag", "value", "source")),
         "tokens": sorted(ApiToken.objects.values_list("id", "revoked_at")),
+        "users": sorted(User.objects.values_list("username", flat=True)),
+        "grants": sorted(Grant.objects.values_list("user_id", "role", "region_id", "expires_on")),
         "jobs": Job.objects.count(),
         "documents": sorted(PairingDocument.objects.values_list("id", "pairing_id", "sha256")),
         "households": sorted(Household.objects.values_list("id", "status", "region_code")),

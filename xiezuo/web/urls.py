@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from xiezuo.web import auth, urls_browse, urls_registry, views
+from xiezuo.web import auth, urls_browse, urls_registry, views, views_accounts
 
 app_name = "web"
 
@@ -17,6 +17,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/row/", views.job_row, name="job_row"),
     path("audit/", views.audit, name="audit"),
     path("public/", views.public, name="public"),
+    path("users/", views_accounts.user_list, name="users"),
+    path("users/new/", views_accounts.user_create, name="user_create"),
+    path("users/grants/", views_accounts.grant_add, name="grant_add"),
+    path("users/grants/<int:pk>/revoke/", views_accounts.grant_revoke, name="grant_revoke"),
     *urls_browse.urlpatterns,
     *urls_registry.urlpatterns,
 ]

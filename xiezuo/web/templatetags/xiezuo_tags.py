@@ -73,9 +73,10 @@ def shell_info(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"grants": [], "can_audit": False}
+        return {"grants": [], "can_audit": False, "can_users": False}
     grants = sorted(active_grants(user), key=lambda g: (g.region.code if g.region else 0, g.role))
     return {
         "grants": [{"role": ROLES.get(g.role, g.role), "region": g.region} for g in grants],
         "can_audit": can(user, "audit", "view"),
+        "can_users": can(user, "user", "view"),
     }
