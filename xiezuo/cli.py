@@ -20,6 +20,9 @@ commands:
   pairings load                     load the 2016 East-West pairing list
   codes load                        load the code lists
   users create ...                  create a user with grants
+  import registry FILE ...          import the registry of registered poor people
+  import <ledger> FILE ...          import a cooperation ledger (placements, funds, projects ...)
+  template registry|<ledger> --out F.xlsx   write an import template
   manage <django command> ...       any Django management command (migrate, shell, ...)
 
 Run `xiezuo <command> [<subcommand>] --help` for the options of one command."""
@@ -34,11 +37,16 @@ def resolve(argv: list[str], known: set[str]) -> tuple[str, list[str]] | None:
     ('demo', ['--no-serve'])
     >>> resolve(["nope"], {"demo"}) is None
     True
+    >>> resolve(["import", "placements", "f.xlsx"], {"import_registry", "import_ledger"})
+    ('import_ledger', ['placements', 'f.xlsx'])
     """
     if len(argv) >= 2 and f"{argv[0]}_{argv[1]}" in known:
         return f"{argv[0]}_{argv[1]}", argv[2:]
     if argv and argv[0] in known:
         return argv[0], argv[1:]
+    if len(argv) >= 2 and f"{argv[0]}_ledger" in known and not argv[1].startswith("-"):
+        # xiezuo import placements FILE → import_ledger placements FILE (one command per family)
+        return f"{argv[0]}_ledger", argv[1:]
     return None
 
 

@@ -50,6 +50,9 @@ TRUTH_TABLE: dict[str, dict[str, frozenset[str]]] = {
         "change": frozenset({HELPED, CLERK}),
         "unmask": frozenset({HELPED, CLERK}),
     },
+    # Cooperation ledgers: seen by both sides of a pairing, written by the side whose place the
+    # record concerns; approval steps are taken per flows.yaml (xiezuo.ledgers.flows).
+    "ledger": {"view": BUSINESS, "change": frozenset({NATIONAL, HELPER, HELPED, CLERK})},
     "job": {"view": BUSINESS | {SYSADMIN}, "change": BUSINESS - {VIEWER, ASSESSOR} | {SYSADMIN}},
     "audit": {"view": frozenset({AUDITOR, SECADMIN}), "change": frozenset()},
     "user": {"view": frozenset({SYSADMIN, SECADMIN}), "change": frozenset({SYSADMIN})},

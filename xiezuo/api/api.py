@@ -16,7 +16,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from xiezuo.api import organisations, pairings, regions, registry, tokens
+from xiezuo.api import ledgers, organisations, pairings, regions, registry, tokens
 from xiezuo.api.auth import AUTH
 from xiezuo.core.scope import ScopeError
 
@@ -32,6 +32,7 @@ api = NinjaAPI(
 
 for module in (regions, organisations, pairings, registry, tokens):
     api.add_router("/v1/", module.router)
+api.add_router("/v1/", ledgers.build())
 
 
 def _error(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from xiezuo.web import auth, urls_browse, urls_registry, views, views_accounts
+from xiezuo.web import auth, urls_browse, urls_labour, urls_ledgers, urls_registry, views, views_accounts
 
 app_name = "web"
 
@@ -23,4 +23,6 @@ urlpatterns = [
     path("users/grants/<int:pk>/revoke/", views_accounts.grant_revoke, name="grant_revoke"),
     *urls_browse.urlpatterns,
     *urls_registry.urlpatterns,
+    *urls_ledgers.urlpatterns,
+    *urls_labour.urlpatterns,
 ]

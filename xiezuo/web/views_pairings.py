@@ -90,6 +90,16 @@ def _map_payload(pairings: QuerySet[Pairing]) -> dict[str, Any]:
 
 
 @login_required
+def _rollup_year(pairing: Pairing) -> int:
+    """The year the pairing's ledger summary opens on: last year, within the pairing's years."""
+    import datetime as dt
+
+    year = dt.date.today().year - 1
+    if pairing.end_year is not None:
+        year = min(year, pairing.end_year)
+    return max(year, pairing.start_year)
+
+
 def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visible = pairings_for(request.user)
     pairing: Pairing = get_or_404(visible.select_related("parent"), pk=pk)
@@ -105,6 +115,7 @@ def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "documents": pairing.documents.order_by("-year", "title"),
             "can_change": pairings_for(request.user, "change").filter(pk=pairing.pk).exists(),
             "map_data": _map_payload(visible.filter(pk=pairing.pk)),
+            "rollup_year": _rollup_year(pairing) if can(request.user, "ledger", "view") else None,
         },
     )
 

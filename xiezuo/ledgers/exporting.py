@@ -1,0 +1,68 @@
+"""Ledger records out: the export sheet (same headers as the template, so it re-imports) and templates.
+
+Person columns are exported masked (D3): an export never holds a clear ID number. Money is
+written in 元 (the header says so); codes as their Chinese labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from xiezuo.core.tabular.spec import format_value, write_template
+from xiezuo.ledgers import types
+from xiezuo.ledgers.models import LedgerRecord, PersonCheck
+
+
+def template(ltype: types.LedgerType, path: str | Path) -> Path:
+    return write_template(ltype.full_spec, path)
+
+
+def record_cells(ltype: types.LedgerType, record: LedgerRecord, people: dict[str, str]) -> dict[str, Any]:
+    """One record as cells by column key (money in 元, codes as labels, people masked)."""
+    out: dict[str, Any] = {"pairing": record.pairing_id, "year": record.year, "region_code": str(record.region_code)}
+    for c in ltype.spec.columns:
+        if c.key in ltype.person_columns:
+            out[c.key] = people.get(c.key, "")
+            continue
+        value = getattr(record, c.key)
+        if c.key in ltype.orgs:
+            value = value.name if value is not None else None
+            out[c.key] = value
+        elif c.key in ltype.regions:
+            out[c.key] = str(value) if value else None
+        else:
+            out[c.key] = format_value(c, value)
+    return out
+
+
+def write_rows(ltype: types.LedgerType, rows: Iterable[dict[str, Any]], path: str | Path) -> Path:
+    """Rows of cells by column key as an xlsx with the ledger's Chinese headers."""
+    path = Path(path)
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = ltype.zh[:31]
+    columns = ltype.columns
+    ws.append([c.header if c.kind != "money" else c.header for c in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([row.get(c.key) for c in columns])
+    for c in columns:
+        if c.kind in ("raw", "text", "code"):
+            for cell in ws[ws.cell(row=1, column=columns.index(c) + 1).column_letter][1:]:
+                cell.number_format = "@"
+    wb.save(path)
+    return path
+
+
+def export_records(ltype: types.LedgerType, records: Iterable[LedgerRecord], path: str | Path) -> Path:
+    records = list(records)
+    masked: dict[int, dict[str, str]] = {}
+    for c in PersonCheck.objects.filter(ledger=ltype.key, record_id__in=[r.pk for r in records]):
+        masked.setdefault(c.record_id, {})[c.field] = c.id_masked
+    return write_rows(ltype, (record_cells(ltype, r, masked.get(r.pk, {})) for r in records), path)

@@ -1,0 +1,151 @@
+"""Checking the people named on ledger records against the registry (issue #4; FRAMEWORK.md).
+
+"Only verified people count": a person matches when their ID number is a registry member living
+in the pairing's helped area who was registered poor (or monitored) on the date that counts.
+Otherwise the reason says why (code list ``verify_reason``): not in the registry, not in the helped
+area, not yet registered or no longer poor on that date, exited, dead, left the household.
+
+The check works on keyed hashes only (D3) and in batches (one query per table for a whole import
+batch). Interactive checks (forms, API) are rate-limited per user; every check is logged as access
+to personal data (one audit entry per call, with the count).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from xiezuo.core import audit
+from xiezuo.core.models import AuditEntry
+from xiezuo.registry.models import Dataset, HouseholdStatus, Member, Monitoring
+
+POOR = frozenset({"poor", "pre_exit", "returned"})
+OK_REASONS = frozenset({"match", "match_exited", "match_monitored"})
+CHECK_ACTION = "registry.check"
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    reason: str
+    member_id: int | None = None
+    household_id: int | None = None
+    dataset_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """One person to check: keyed hash, the date that counts, and the ranges of the helped area."""
+
+    id_hmac: str
+    on: dt.date
+    area: tuple[tuple[int, int], ...]
+    accept_exited: bool = True
+
+
+class RateLimited(Exception):
+    """Too many interactive registry checks by one user in the last minute."""
+
+
+def rate_limit(actor: object, n: int) -> None:
+    """Refuse when ``actor`` has checked more than ``LEDGER_CHECKS_PER_MINUTE`` people in a minute."""
+    limit = getattr(settings, "LEDGER_CHECKS_PER_MINUTE", 300)
+    if not getattr(actor, "is_authenticated", False):
+        return
+    since = timezone.now() - dt.timedelta(minutes=1)
+    recent = AuditEntry.objects.filter(actor=actor, action=CHECK_ACTION, at__gte=since).values_list(
+        "batch", flat=True
+    )
+    used = sum(int(b.get("people", 0)) for b in recent)
+    if used + n > limit:
+        raise RateLimited(used)
+
+
+def check_people(queries: Sequence[Query]) -> list[Result]:
+    """Check a batch; one result per query, in order."""
+    if not queries:
+        return []
+    hmacs = sorted({q.id_hmac for q in queries})
+    members = {
+        m.id_hmac: m
+        for m in Member.objects.filter(id_hmac__in=hmacs).select_related("household").only(
+            "id", "id_hmac", "region_code", "entered_on", "left_on", "leave_reason", "last_dataset_id",
+            "household__id", "household__region_code",
+        )
+    }
+    household_ids = sorted({m.household_id for m in members.values()})
+    statuses: dict[int, list[HouseholdStatus]] = {}
+    for s in HouseholdStatus.objects.filter(household_id__in=household_ids).order_by("household_id", "start"):
+        statuses.setdefault(s.household_id, []).append(s)
+    monitorings: dict[int, list[Monitoring]] = {}
+    for mon in Monitoring.objects.filter(household_id__in=household_ids):
+        monitorings.setdefault(mon.household_id, []).append(mon)
+    latest = Dataset.objects.order_by("-as_of", "-id").values_list("id", flat=True).first()
+    out = []
+    for q in queries:
+        m = members.get(q.id_hmac)
+        if m is None:
+            out.append(Result(False, "not_registered", dataset_id=latest))
+            continue
+        out.append(_judge(q, m, statuses.get(m.household_id, []), monitorings.get(m.household_id, [])))
+    return out
+
+
+def _judge(q: Query, m: Member, statuses: list[HouseholdStatus], monitorings: list[Monitoring]) -> Result:
+    def result(ok: bool, reason: str) -> Result:
+        return Result(ok, reason, m.pk, m.household_id, m.last_dataset_id)
+
+    code = m.household.region_code
+    if not any(low <= code < high for low, high in q.area):
+        return result(False, "outside_area")
+    if m.left_on is not None and m.left_on <= q.on:
+        return result(False, "dead" if m.leave_reason == "death" else "left")
+    if m.entered_on is not None and m.entered_on > q.on:
+        return result(False, "not_poor_on_date")
+    monitored = any(
+        mon.identified_on <= q.on and (mon.removed_on is None or mon.removed_on > q.on) for mon in monitorings
+    )
+    current = next((s for s in statuses if s.start <= q.on and (s.end is None or s.end > q.on)), None)
+    if current is not None and current.status in POOR:
+        return result(True, "match")
+    if monitored:
+        return result(True, "match_monitored")
+    if current is None:
+        return result(False, "not_poor_on_date")
+    if current.status == "exited":
+        return result(True, "match_exited") if q.accept_exited else result(False, "exited")
+    return result(False, "not_poor_on_date")
+
+
+def log_checks(*, actor: object, ledger: str, n: int, via: str, region_code: int | None) -> None:
+    """One audit entry per call: who checked how many people of which ledger (personal-data access)."""
+    if n:
+        audit.record(
+            actor=actor,
+            action=CHECK_ACTION,
+            object_type="ledger",
+            object_id=ledger,
+            object_repr=ledger,
+            region_code=region_code,
+            batch={"people": n},
+            via=via,
+        )
+
+
+def helped_area(pairing_sides: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The subtree ranges of a pairing's helped side, from (region code, level) pairs."""
+    from xiezuo.regions.models import subtree_range
+
+    return tuple(subtree_range(code, level) for code, level in pairing_sides)
+
+
+def area_q(area: tuple[tuple[int, int], ...], field: str = "region_code") -> Q:
+    cond = Q(pk__in=[])
+    for low, high in area:
+        cond |= Q(**{f"{field}__gte": low, f"{field}__lt": high})
+    return cond

@@ -1,0 +1,656 @@
+"""Ledger pages, one set for every ledger type (xiezuo.ledgers.types): list, record, form, import,
+template, export, approval periods and the pairing roll-up.
+
+Reads start from ``records_for(user, ltype)`` (D2): a record of a pairing the user cannot see is the
+same 404 as a missing one. Writes go through ``xiezuo.ledgers.services``; a refused write (scope)
+is 404, a bad value re-shows the form with the reason on its field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xiezuo.core import audit
+from xiezuo.core.codelists import label as code_label
+from xiezuo.core.jobs import enqueue
+from xiezuo.core.models import Job
+from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
+from xiezuo.core.tabular.spec import Column
+from xiezuo.ledgers import flows, services, types
+from xiezuo.ledgers.exporting import export_records, template
+from xiezuo.ledgers.jobs import IMPORT_JOB
+from xiezuo.ledgers.models import Attachment, LedgerRecord, Period, PersonCheck
+from xiezuo.ledgers.rollup import rollup
+from xiezuo.pairings.models import Pairing
+from xiezuo.registry.services import ERRORS_NAME, UploadRefused, upload_path, upload_root
+from xiezuo.web.forms_pairings import code_choices
+from xiezuo.web.views import region_names
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE = 50
+UPLOAD_TYPES = {".xlsx", ".xls", ".csv", ".parquet", ".zip"}
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+def ledger_or_404(key: str) -> types.LedgerType:
+    try:
+        return types.get(key)
+    except KeyError:
+        raise Http404 from None
+
+
+def _zh() -> bool:
+    return (get_language() or "zh-hans").lower().startswith("zh")
+
+
+def display(column: Column, value: Any) -> str:
+    """A stored value as the page shows it: money in 元 with separators, codes as labels."""
+    if value is None or value == "":
+        return ""
+    if column.kind == "money":
+        return f"{Decimal(value) / 100:,.2f}"
+    if column.kind == "code" and column.code_list:
+        return code_label(column.code_list, value, get_language() or "zh-hans")
+    if column.kind == "bool":
+        return _("yes") if value else _("no")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def money_text(fen: int) -> str:
+    """Fen as 万元 with two decimals (how coordinators read totals)."""
+    return f"{Decimal(fen) / 1_000_000:,.2f}"
+
+
+def _cell(ltype: types.LedgerType, record: LedgerRecord, key: str, people: list[PersonCheck]) -> str:
+    if key == "pairing":
+        return record.pairing.name
+    if key == "year":
+        return str(record.year)
+    if key == "region_code":
+        return str(record.region_code)
+    if key in ltype.person_columns:
+        checks = [c for c in people if c.field == key]
+        return ", ".join(code_label("verify_reason", c.reason, get_language() or "zh-hans") for c in checks)
+    value = getattr(record, key)
+    if key in ltype.orgs:
+        return value.name if value is not None else ""
+    return display(ltype.full_spec.column(key), value)
+
+
+# --- the form built from the spec ---------------------------------------------------------------
+
+
+class RecordForm(forms.Form):
+    """Fields from the ledger's columns; money typed in 元."""
+
+    def __init__(self, ltype: types.LedgerType, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ltype = ltype
+        pairings = services.visible_pairings(user).filter(
+            pk__in=_changeable_pairing_ids(user, ltype)
+        ).order_by("level", "name")[:500]
+        self.fields["pairing"] = forms.ChoiceField(
+            label=types.PAIRING.header, choices=[("", "—"), *[(str(p.pk), p.name) for p in pairings]]
+        )
+        self.fields["year"] = forms.IntegerField(label=types.YEAR.header, min_value=1996, max_value=2100)
+        self.fields["region_code"] = forms.CharField(
+            label=types.REGION.header, required=False, max_length=12,
+            help_text=gettext_lazy("Leave empty for the pairing's own region"),
+        )
+        for c in ltype.spec.columns:
+            self.fields[c.key] = _form_field(c, ltype)
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        for c in self.ltype.spec.columns:
+            if c.kind == "money" and data.get(c.key) is not None:
+                data[c.key] = int(Decimal(data[c.key]) * 100)
+            if c.kind == "bool":
+                data[c.key] = {"yes": True, "no": False}.get(data.get(c.key) or "")
+        return data
+
+
+def _form_field(c: Column, ltype: types.LedgerType) -> forms.Field:
+    label = c.header
+    req = c.required
+    if c.kind == "code":
+        assert c.code_list is not None
+        return forms.ChoiceField(label=label, required=req, choices=code_choices(c.code_list, blank="—"))
+    if c.kind == "date":
+        return forms.DateField(label=label, required=req, widget=forms.DateInput(attrs={"type": "date"}))
+    if c.kind in ("int", "year"):
+        return forms.IntegerField(label=label, required=req, min_value=0 if c.non_negative or c.kind == "year" else None)
+    if c.kind == "money":
+        return forms.DecimalField(
+            label=label, required=req, max_digits=18, decimal_places=2, min_value=0 if c.non_negative else None,
+            help_text=gettext_lazy("in yuan"),
+        )
+    if c.kind == "decimal":
+        return forms.DecimalField(label=label, required=req, max_digits=18, decimal_places=4)
+    if c.kind == "bool":
+        return forms.ChoiceField(label=label, required=req, choices=[("", "—"), ("yes", _("yes")), ("no", _("no"))])
+    if c.key in ltype.person_columns:
+        return forms.CharField(label=label, required=req, max_length=24, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    return forms.CharField(label=label, required=req, max_length=500)
+
+
+def _changeable_pairing_ids(user: Any, ltype: types.LedgerType) -> list[int]:
+    """Pairings whose entering side has a region in the user's ledger change scope."""
+    from xiezuo.pairings.models import PairingSide
+
+    scope = scope_for(user, "ledger", "change")
+    if scope.is_empty:
+        return []
+    sides = PairingSide.objects.filter(side=ltype.side)
+    if not scope.national:
+        sides = sides.filter(scope.q("region_code"))
+    return list(sides.values_list("pairing_id", flat=True).distinct()[:2000])
+
+
+def _initial(ltype: types.LedgerType, record: LedgerRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {"pairing": str(record.pairing_id), "year": record.year, "region_code": str(record.region_code)}
+    for c in ltype.spec.columns:
+        if c.key in ltype.person_columns:
+            continue
+        value = getattr(record, c.key)
+        if c.key in ltype.orgs:
+            value = value.name if value is not None else ""
+        elif c.kind == "money" and value is not None:
+            value = Decimal(value) / 100
+        elif c.kind == "bool":
+            value = {True: "yes", False: "no"}.get(value, "")
+        out[c.key] = value
+    return out
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def ledger_index(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, "ledger", "view"):
+        raise Http404
+    areas: dict[str, list[tuple[types.LedgerType, int]]] = {}
+    for t in types.all_types():
+        areas.setdefault(t.area, []).append((t, services.records_for(request.user, t).count()))
+    return render(
+        request,
+        "web/ledgers/index.html",
+        {"areas": [(types.AREAS[a][0] if _zh() else types.AREAS[a][1], rows) for a, rows in areas.items()]},
+    )
+
+
+class ListFilter(forms.Form):
+    pairing = forms.IntegerField(label=gettext_lazy("Pairing"), required=False, widget=forms.HiddenInput)
+    year = forms.IntegerField(label=gettext_lazy("Year"), required=False, min_value=1996, max_value=2100)
+    region = forms.CharField(label=gettext_lazy("Region code"), required=False, max_length=12)
+    flagged = forms.ChoiceField(
+        label=gettext_lazy("Registry check"), required=False,
+        choices=[("", gettext_lazy("any")), ("yes", gettext_lazy("failed")), ("no", gettext_lazy("passed"))],
+    )
+    confirmation = forms.ChoiceField(label=gettext_lazy("Confirmation"), required=False)
+
+    def __init__(self, ltype: types.LedgerType, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confirmation"].choices = code_choices("confirmation", blank=_("any"))  # type: ignore[attr-defined]
+        for key in ltype.filters:
+            c = ltype.full_spec.column(key)
+            if c.code_list:
+                self.fields[key] = forms.ChoiceField(label=c.header, required=False, choices=code_choices(c.code_list, blank=_("any")))
+
+    def apply(self, qs: QuerySet[Any], ltype: types.LedgerType) -> QuerySet[Any]:
+        from xiezuo.ledgers.rollup import subtree_ids
+
+        d = self.cleaned_data
+        if d.get("pairing"):
+            p = Pairing.objects.filter(pk=d["pairing"]).first()
+            qs = qs.filter(pairing_id__in=subtree_ids(p)) if p else qs.none()
+        if d.get("year"):
+            qs = qs.filter(year=d["year"])
+        region = "".join((d.get("region") or "").split())
+        if region:
+            if not region.isdigit() or len(region) not in (2, 4, 6, 9, 12):
+                return qs.none()
+            low = int(region.ljust(12, "0"))
+            qs = qs.filter(region_code__gte=low, region_code__lt=low + 10 ** (12 - len(region)))
+        if d.get("flagged"):
+            qs = qs.filter(flagged=d["flagged"] == "yes")
+        if d.get("confirmation"):
+            qs = qs.filter(confirmation=d["confirmation"])
+        for key in ltype.filters:
+            if d.get(key):
+                qs = qs.filter(**{key: d[key]})
+        return qs
+
+
+@login_required
+@require_GET
+def record_list(request: HttpRequest, key: str) -> HttpResponse:
+    ltype = ledger_or_404(key)
+    if not can(request.user, "ledger", "view"):
+        raise Http404
+    form = ListFilter(ltype, request.GET or None)
+    qs = services.records_for(request.user, ltype).select_related("pairing")
+    if form.is_valid():
+        qs = form.apply(qs, ltype)
+    elif form.is_bound:
+        qs = qs.none()
+    total = qs.count()
+    after = request.GET.get("after", "")
+    page_qs = qs.order_by("-id")
+    if after.isdigit():
+        page_qs = page_qs.filter(id__lt=int(after))
+    rows = list(page_qs[: PAGE + 1])
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    people = services.people_of(ltype, rows)
+    columns = ["pairing", "year", *ltype.list_columns]
+    headers = [ltype.full_spec.column(k).header for k in columns]
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "web/ledgers/list.html",
+        {
+            "ltype": ltype,
+            "form": form,
+            "headers": headers,
+            "rows": [(r, [_cell(ltype, r, k, people.get(r.pk, [])) for k in columns]) for r in rows],
+            "total": total,
+            "next": rows[-1].pk if more and rows else None,
+            "query": query.urlencode(),
+            "first_page": not after,
+            "can_add": bool(_changeable_pairing_ids(request.user, ltype)),
+        },
+    )
+
+
+@login_required
+@require_GET
+def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    ltype = ledger_or_404(key)
+    record = get_or_404(services.records_for(request.user, ltype).select_related("pairing"), pk=pk)
+    people = services.people_of(ltype, [record]).get(record.pk, [])
+    show_ids = services.may_see_people(request.user, record)
+    fields = [(c.header, _cell(ltype, record, c.key, people)) for c in ltype.columns if c.key not in ltype.person_columns]
+    names = region_names({record.region_code})
+    period = Period.objects.filter(
+        ledger=ltype.key, pairing=record.pairing, side=ltype.side, year=record.year, period_no=record.period_no
+    ).first()
+    person_rows = [
+        {
+            "column": ltype.spec.column(c.field).header,
+            "masked": c.id_masked if show_ids else "",
+            "ok": c.ok,
+            "reason": code_label("verify_reason", c.reason, get_language() or "zh-hans"),
+            "on": c.on_date,
+            "dataset": c.dataset_id,
+        }
+        for c in people
+    ]
+    change = scope_for(request.user, "ledger", "change").contains(record.region_code)
+    locked = period is not None and period.locked
+    return render(
+        request,
+        "web/ledgers/detail.html",
+        {
+            "ltype": ltype,
+            "r": record,
+            "fields": fields,
+            "place": names.get(record.region_code, ""),
+            "people": person_rows,
+            "show_ids": show_ids,
+            "can_edit": change and not locked,
+            "can_confirm": services.may_confirm(request.user, ltype, record) and not locked,
+            "can_attach": (change or services.may_confirm(request.user, ltype, record)) and not locked,
+            "locked": locked,
+            "period": period,
+            "attachments": Attachment.objects.filter(ledger=ltype.key, record_id=record.pk).order_by("id"),
+            "kinds": code_choices("attachment_kind"),
+            "side_label": code_label("ledger_side", ltype.side, get_language() or "zh-hans"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpResponse:
+    ltype = ledger_or_404(key)
+    record = None
+    if pk is not None:
+        record = get_or_404(services.records_for(request.user, ltype, "change"), pk=pk)
+    elif not _changeable_pairing_ids(request.user, ltype):
+        raise Http404
+    initial = _initial(ltype, record) if record is not None else {"year": dt.date.today().year}
+    form = RecordForm(ltype, request.user, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = services.save_record(ltype, actor=request.user, values=form.values(), record=record, via="web")
+        except ScopeError:
+            raise Http404 from None
+        except services.RecordInvalid as exc:
+            for field, message in exc.messages():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            return redirect("web:ledger_record", key=ltype.key, pk=obj.pk)
+    return render(request, "web/ledgers/form.html", {"ltype": ltype, "form": form, "record": record})
+
+
+@login_required
+@require_POST
+def record_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    ltype = ledger_or_404(key)
+    record = get_or_404(services.records_for(request.user, ltype, "change"), pk=pk)
+    try:
+        services.delete_record(ltype, actor=request.user, record=record, via="web")
+    except ScopeError:
+        raise Http404 from None
+    except services.RecordInvalid as exc:
+        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+    return redirect("web:ledger_list", key=ltype.key)
+
+
+@login_required
+@require_POST
+def record_confirm(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    ltype = ledger_or_404(key)
+    record = get_or_404(services.records_for(request.user, ltype).select_related("pairing"), pk=pk)
+    try:
+        services.confirm_record(
+            ltype, actor=request.user, record=record, confirmed=request.POST.get("decision") != "dispute",
+            note=request.POST.get("note", ""), via="web",
+        )
+    except ScopeError:
+        raise Http404 from None
+    except services.RecordInvalid as exc:
+        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+    return redirect("web:ledger_record", key=ltype.key, pk=record.pk)
+
+
+@login_required
+@require_POST
+def record_attach(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    ltype = ledger_or_404(key)
+    record = get_or_404(services.records_for(request.user, ltype).select_related("pairing"), pk=pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return render(
+            request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": [("file", _("Choose a file."))]}, status=400
+        )
+    try:
+        services.add_attachment(
+            ltype, actor=request.user, record=record, kind=request.POST.get("kind", ""), upload=upload,
+            title=request.POST.get("title", ""), via="web",
+        )
+    except ScopeError:
+        raise Http404 from None
+    except services.RecordInvalid as exc:
+        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+    return redirect("web:ledger_record", key=ltype.key, pk=record.pk)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    att = Attachment.objects.filter(pk=pk, record_id__isnull=False).first()
+    if att is None:
+        raise Http404
+    ltype = ledger_or_404(att.ledger)
+    record = get_or_404(services.records_for(request.user, ltype), pk=att.record_id)
+    audit.record(
+        actor=request.user, action="download", object_type="attachment", object_id=att.pk,
+        object_repr=att.title, region_code=record.region_code, via="web",
+    )
+    return FileResponse(att.file.open("rb"), as_attachment=True, filename=Path(att.file.name).name)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File"))
+    pairing = forms.ChoiceField(label=gettext_lazy("Pairing (for sheets without a 结对关系 column)"), required=False)
+    unit = forms.ChoiceField(
+        label=gettext_lazy("Money unit where the sheet states none"), required=False,
+        choices=[("", "元"), ("万元", "万元"), ("亿元", "亿元")],
+    )
+    dry_run = forms.BooleanField(label=gettext_lazy("Dry run: check and count, write nothing"), required=False)
+
+
+def ledger_jobs_for(user: Any, key: str) -> QuerySet[Job]:
+    if not getattr(user, "is_authenticated", False):
+        return Job.objects.none()
+    return Job.objects.filter(kind=IMPORT_JOB, created_by=user, params__ledger=key)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ledger_import(request: HttpRequest, key: str) -> HttpResponse:
+    import uuid
+
+    ltype = ledger_or_404(key)
+    ids = _changeable_pairing_ids(request.user, ltype)
+    if not ids:
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None)
+    form.fields["pairing"].choices = [  # type: ignore[attr-defined]
+        ("", "—"), *[(str(p.pk), p.name) for p in Pairing.objects.filter(pk__in=ids).order_by("level", "name")[:500]]
+    ]
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        name = Path(upload.name or "").name
+        if Path(name).suffix.lower() not in UPLOAD_TYPES:
+            form.add_error("file", _("Upload an .xlsx, .xls, .csv, .parquet or .zip file."))
+        elif upload.size > MAX_UPLOAD:
+            form.add_error("file", _("The file is larger than 200 MB."))
+        else:
+            folder = upload_root() / uuid.uuid4().hex
+            folder.mkdir(parents=True)
+            target = folder / ("upload" + Path(name).suffix.lower())
+            with target.open("wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            job = enqueue(
+                actor=request.user, kind=IMPORT_JOB,
+                params={
+                    "ledger": ltype.key, "file": str(target.relative_to(upload_root())), "file_name": name,
+                    "pairing": int(form.cleaned_data["pairing"]) if form.cleaned_data.get("pairing") else None,
+                    "unit": form.cleaned_data.get("unit") or None, "dry_run": bool(form.cleaned_data.get("dry_run")),
+                },
+                via="web",
+            )
+            return redirect("web:job", job_id=job.pk)
+    recent = list(ledger_jobs_for(request.user, key).order_by("-created_at", "-id")[:10])
+    return render(request, "web/ledgers/import.html", {"ltype": ltype, "form": form, "recent": recent})
+
+
+@login_required
+@require_GET
+def ledger_import_errors(request: HttpRequest, key: str, job_id: int) -> FileResponse:
+    ltype = ledger_or_404(key)
+    job = get_or_404(ledger_jobs_for(request.user, ltype.key), pk=job_id)
+    if not job.result or not job.result.get("errors_file"):
+        raise Http404
+    path = upload_path(str(job.params["file"])).parent / ERRORS_NAME
+    if not path.exists():
+        raise Http404
+    audit.record(actor=request.user, action="download", object_type="ledger_import_errors", object_id=job.pk, via="web")
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"errors-{job.pk}.xlsx", content_type=XLSX)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def ledger_template(request: HttpRequest, key: str) -> HttpResponse:
+    ltype = ledger_or_404(key)
+    with tempfile.TemporaryDirectory() as tmp:
+        content = template(ltype, Path(tmp) / "template.xlsx").read_bytes()
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{ltype.key}-template.xlsx"'
+    return response
+
+
+@login_required
+@require_GET
+def ledger_export(request: HttpRequest, key: str) -> HttpResponse:
+    """The filtered records as a sheet with the template's headers (people masked); audited."""
+    ltype = ledger_or_404(key)
+    if not can(request.user, "ledger", "view"):
+        raise Http404
+    form = ListFilter(ltype, request.GET or None)
+    qs = services.records_for(request.user, ltype).select_related("pairing")
+    if form.is_valid():
+        qs = form.apply(qs, ltype)
+    records = list(qs.order_by("id")[:100_000])
+    with tempfile.TemporaryDirectory() as tmp:
+        content = export_records(ltype, records, Path(tmp) / "export.xlsx").read_bytes()
+    audit.record(
+        actor=request.user, action="export", object_type=ltype.key, object_repr=ltype.zh,
+        batch={"rows": len(records), "query": request.GET.urlencode()[:500]}, via="web",
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{ltype.key}.xlsx"'
+    return response
+
+
+# --- approval periods and the roll-up ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def periods(request: HttpRequest) -> HttpResponse:
+    """Reporting periods of the pairings the user sees, for a year: state, deadline, the user's actions."""
+    if not can(request.user, "ledger", "view"):
+        raise Http404
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else dt.date.today().year - 1
+    pairing_id = request.GET.get("pairing", "")
+    visible = services.visible_pairings(request.user)
+    pairings = list(visible.filter(pk=int(pairing_id))) if pairing_id.isdigit() else []
+    rows = []
+    for pairing in pairings:
+        for t in types.all_types():
+            for side in (types.HELPER, types.HELPED) if t.side == types.HELPER else (types.HELPED,):
+                if side != t.side:
+                    continue
+                flow = flows.flow_for(t.key, side)
+                nos = [0] if flow.period == "year" else list(range(1, flows.PERIODS_PER_YEAR[flow.period] + 1))
+                existing = {
+                    p.period_no: p
+                    for p in Period.objects.filter(ledger=t.key, pairing=pairing, side=side, year=year)
+                }
+                for no in nos:
+                    p = existing.get(no) or Period(ledger=t.key, pairing=pairing, side=side, year=year, period_no=no)
+                    step = services.next_step(p)
+                    rows.append(
+                        {
+                            "ltype": t, "pairing": pairing, "p": p, "label": flow.label(year, no),
+                            "deadline": flow.deadline_of(year, no), "steps": flow.steps,
+                            "next": step, "can_advance": services.may_advance(request.user, p),
+                            "can_return": services.may_return(request.user, p),
+                            "can_request": services.may_request_unlock(request.user, p),
+                            "can_unlock": services.may_grant_unlock(request.user, p),
+                        }
+                    )
+    return render(
+        request,
+        "web/ledgers/periods.html",
+        {"rows": rows, "year": year, "pairing_id": pairing_id, "pairings": list(visible.order_by("level", "name")[:300])},
+    )
+
+
+@login_required
+@require_POST
+def period_action(request: HttpRequest, action: str) -> HttpResponse:
+    try:
+        ltype = ledger_or_404(request.POST.get("ledger", ""))
+        pairing = get_or_404(services.visible_pairings(request.user), pk=int(request.POST.get("pairing", "0")))
+        year = int(request.POST.get("year", "0"))
+        period_no = int(request.POST.get("period_no", "0"))
+    except ValueError:
+        raise Http404 from None
+    if not 1996 <= year <= 2100:
+        raise Http404
+    period = Period.objects.filter(ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=period_no).first()
+    if period is None:
+        period = Period(ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=period_no)
+    note = request.POST.get("note", "")
+    checks = {
+        "advance": services.may_advance, "return": services.may_return,
+        "request_unlock": services.may_request_unlock, "unlock": services.may_grant_unlock,
+    }
+    if action not in checks or not checks[action](request.user, period):
+        raise Http404
+    if period.pk is None:
+        period = services.get_period(ltype.key, pairing, ltype.side, year, period_no)
+    try:
+        if action == "request_unlock":
+            services.request_unlock(period, actor=request.user, reason=note)
+        elif action in ("return",):
+            services.return_period(period, actor=request.user, note=note)
+        elif action == "unlock":
+            services.grant_unlock(period, actor=request.user, note=note)
+        else:
+            services.advance_period(period, actor=request.user, note=note)
+    except ScopeError:
+        raise Http404 from None
+    except services.RecordInvalid as exc:
+        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+    return redirect(f"{reverse('web:ledger_periods')}?pairing={pairing.pk}&year={year}")
+
+
+@login_required
+@require_GET
+def pairing_rollup(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    """One screen per pairing and year: every ledger against the agreement's targets, with sub-pairings."""
+    pairing = get_or_404(services.visible_pairings(request.user), pk=pk)
+    if not 1996 <= year <= 2100:
+        raise Http404
+    r = rollup(pairing, year)
+    areas = []
+    for area, lines in r.by_area():
+        rows = []
+        for line in lines:
+            fmt = money_text if line.metric.unit == "money" else (lambda v: f"{v:,}")
+            split = []
+            if line.split:
+                col = line.ledger.full_spec.column(line.metric.split) if line.metric.split else None
+                for code, v in line.split.items():
+                    name = display(col, code) if col is not None else code
+                    split.append((name or "—", fmt(v)))
+            rows.append(
+                {
+                    "ledger": line.ledger,
+                    "label": line.metric.zh if _zh() else line.metric.en,
+                    "unit": _("10k yuan") if line.metric.unit == "money" else line.metric.unit,
+                    "total": fmt(line.total),
+                    "raw": line.total,
+                    "own": fmt(line.own),
+                    "children": [(c, fmt(v)) for c, v in line.children],
+                    "target": fmt(line.target) if line.target is not None else "",
+                    "ratio": f"{line.ratio:.0%}" if line.ratio is not None else "",
+                    "split": split,
+                }
+            )
+        areas.append((types.AREAS[area][0] if _zh() else types.AREAS[area][1], rows))
+    children = list(Pairing.objects.filter(parent=pairing).order_by("name"))
+    return render(
+        request,
+        "web/ledgers/rollup.html",
+        {"pairing": pairing, "year": year, "areas": areas, "children": children, "prev": year - 1, "next": year + 1},
+    )
