@@ -208,4 +208,5 @@ def login(live_server_url: str) -> Callable[[Page, str], Page]:
 
 
 # --- world fixtures (lead) ---
+from tests.ledgers_world import registry_people  # noqa: E402,F401  (fixture for the ledger tests)
 from tests.world import World, django_db_setup, world  # noqa: E402,F401

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.test import Client
 from openpyxl import Workbook, load_workbook
 
-from tests.ledgers_world import People, registry_people  # noqa: F401
+from tests.ledgers_world import People
 from tests.world import World
 from xiezuo.core.models import AuditEntry
 from xiezuo.core.scope import SYSTEM, ScopeError
@@ -25,7 +25,7 @@ from xiezuo.funds.models import FiscalFund
 from xiezuo.labour.models import Placement
 from xiezuo.ledgers import services, types
 from xiezuo.ledgers.importing import import_ledger
-from xiezuo.ledgers.models import Attachment, Period, PeriodAction, PersonCheck
+from xiezuo.ledgers.models import Attachment, PeriodAction, PersonCheck
 from xiezuo.ledgers.rollup import rollup
 from xiezuo.pairings.models import Pairing
 from xiezuo.synth.foundation import TOWNSHIP_PAIR, full_code
@@ -38,16 +38,32 @@ FUNDS = "fiscal_funds"
 
 def placement(pairing: Pairing, id_number: str, start: dt.date, **extra: Any) -> dict[str, Any]:
     return {
-        "pairing": pairing.pk, "year": start.year, "id_number": id_number, "employer": "天津某制造有限公司",
-        "workplace_region": "120110", "start": start, "arrangement": "有组织劳务输出", **extra,
+        "pairing": pairing.pk,
+        "year": start.year,
+        "id_number": id_number,
+        "employer": "天津某制造有限公司",
+        "workplace_region": "120110",
+        "start": start,
+        "arrangement": "有组织劳务输出",
+        **extra,
     }
 
 
-def fund(pairing: Pairing, number: str, level: str, arrived_fen: int, year: int = 2019, **extra: Any) -> dict[str, Any]:
+def fund(
+    pairing: Pairing, number: str, level: str, arrived_fen: int, year: int = 2019, **extra: Any
+) -> dict[str, Any]:
     return {
-        "pairing": pairing.pk, "year": year, "transfer_number": number, "source_level": level,
-        "target_region_code": "130821", "allocated_fen": arrived_fen, "allocated_on": dt.date(year, 3, 1),
-        "arrived_fen": arrived_fen, "arrived_on": dt.date(year, 4, 1), "receipt_number": f"R-{number}", **extra,
+        "pairing": pairing.pk,
+        "year": year,
+        "transfer_number": number,
+        "source_level": level,
+        "target_region_code": "130821",
+        "allocated_fen": arrived_fen,
+        "allocated_on": dt.date(year, 3, 1),
+        "arrived_fen": arrived_fen,
+        "arrived_on": dt.date(year, 4, 1),
+        "receipt_number": f"R-{number}",
+        **extra,
     }
 
 
@@ -85,17 +101,28 @@ def test_people_are_checked_against_the_registry_with_reasons(world: World, regi
 
 def test_monitored_household_matches_while_monitored(world: World, registry_people: People) -> None:
     pair = world.pairing("120110", "130821")
-    rec = save(PLACEMENTS, "chengdexian", placement(pair, registry_people.monitored[0], dt.date(2019, 3, 1)), world)
+    rec = save(
+        PLACEMENTS, "chengdexian", placement(pair, registry_people.monitored[0], dt.date(2019, 3, 1)), world
+    )
     assert PersonCheck.objects.get(record_id=rec.pk, ledger=PLACEMENTS).reason == "match_exited"
     check = services.verify.check_people(
-        [services.verify.Query(PersonCheck.objects.get(record_id=rec.pk).id_hmac, dt.date(2021, 6, 1), ((130821000000, 130822000000),), False)]
+        [
+            services.verify.Query(
+                PersonCheck.objects.get(record_id=rec.pk).id_hmac,
+                dt.date(2021, 6, 1),
+                ((130821000000, 130822000000),),
+                False,
+            )
+        ]
     )[0]
     assert (check.ok, check.reason) == (True, "match_monitored")
 
 
 def test_bad_values_are_refused_with_chinese_reasons(world: World, registry_people: People) -> None:
     pair = world.pairing("120110", "130821")
-    values = placement(pair, "11010519491231002X", dt.date(2019, 3, 1), arrangement="坐飞机", workplace_region="999999")
+    values = placement(
+        pair, "11010519491231002X", dt.date(2019, 3, 1), arrangement="坐飞机", workplace_region="999999"
+    )
     values["id_number"] = "110105194912310021"
     with pytest.raises(services.RecordInvalid) as exc:
         save(PLACEMENTS, "chengdexian", values, world)
@@ -105,21 +132,31 @@ def test_bad_values_are_refused_with_chinese_reasons(world: World, registry_peop
     assert by_key["workplace_region"] == "「999999」不是有效的行政区划代码或名称"
     with pytest.raises(services.RecordInvalid) as exc:
         save(PLACEMENTS, "chengdexian", placement(pair, registry_people.poor[0], dt.date(2016, 3, 1)), world)
-    assert exc.value.errors == [("year", "该结对关系在2016年不在有效期内", "the pairing is not active in 2016")]
+    assert exc.value.errors == [
+        ("year", "该结对关系在2016年不在有效期内", "the pairing is not active in 2016")
+    ]
     assert Placement.objects.count() == 0
 
 
-def test_duplicates_are_refused_on_forms_and_updated_by_imports(world: World, registry_people: People) -> None:
+def test_duplicates_are_refused_on_forms_and_updated_by_imports(
+    world: World, registry_people: People
+) -> None:
     pair = world.pairing("120110", "130821")
     values = placement(pair, registry_people.poor[0], dt.date(2019, 3, 1), monthly_wage_fen=350000)
     first = save(PLACEMENTS, "chengdexian", values, world)
     with pytest.raises(services.RecordInvalid) as exc:
         save(PLACEMENTS, "chengdexian", values, world)
-    assert exc.value.errors == [("", f"已存在相同记录（记录号 {first.pk}）", f"a record with the same key exists (#{first.pk})")]
+    assert exc.value.errors == [
+        ("", f"已存在相同记录（记录号 {first.pk}）", f"a record with the same key exists (#{first.pk})")
+    ]
     same = save(PLACEMENTS, "chengdexian", values, world, upsert=True)
     assert (same.pk, same.outcome) == (first.pk, "unchanged")
     changed = save(PLACEMENTS, "chengdexian", {**values, "monthly_wage_fen": 400000}, world, upsert=True)
-    assert (changed.pk, changed.outcome, Placement.objects.get().monthly_wage_fen) == (first.pk, "updated", 400000)
+    assert (changed.pk, changed.outcome, Placement.objects.get().monthly_wage_fen) == (
+        first.pk,
+        "updated",
+        400000,
+    )
 
 
 def test_scope_decides_who_writes_which_side(world: World, registry_people: People) -> None:
@@ -155,17 +192,32 @@ def test_the_helped_side_confirms_arrival(world: World) -> None:
         services.confirm_record(ltype, actor=world.user("chengdexian"), record=rec, confirmed=False, note=" ")
     services.confirm_record(ltype, actor=world.user("chengdexian"), record=rec, confirmed=True, note="已到账")
     rec.refresh_from_db()
-    assert (rec.confirmation, rec.confirmed_by.username, rec.confirm_note) == ("confirmed", "chengdexian", "已到账")
+    assert (rec.confirmation, rec.confirmed_by.username, rec.confirm_note) == (
+        "confirmed",
+        "chengdexian",
+        "已到账",
+    )
     # a change by the helper side asks for confirmation again
-    again = save(FUNDS, "dongli", {**fund(pair, "TJ-2", "county", 5_000_000_00), "spent_fen": 100}, world, record=rec)
+    again = save(
+        FUNDS, "dongli", {**fund(pair, "TJ-2", "county", 5_000_000_00), "spent_fen": 100}, world, record=rec
+    )
     assert (again.outcome, again.confirmation) == ("updated", "pending")
     att = services.add_attachment(
-        ltype, actor=world.user("chengdexian"), record=rec, kind="到账凭证",
+        ltype,
+        actor=world.user("chengdexian"),
+        record=rec,
+        kind="到账凭证",
         upload=SimpleUploadedFile("凭证.pdf", b"%PDF-1.4 receipt"),
     )
     assert (att.kind, att.title, len(att.sha256)) == ("receipt", "凭证.pdf", 64)
     with pytest.raises(services.RecordInvalid):
-        services.add_attachment(ltype, actor=world.user("chengdexian"), record=rec, kind="receipt", upload=SimpleUploadedFile("x.exe", b"MZ"))
+        services.add_attachment(
+            ltype,
+            actor=world.user("chengdexian"),
+            record=rec,
+            kind="receipt",
+            upload=SimpleUploadedFile("x.exe", b"MZ"),
+        )
     assert Attachment.objects.count() == 1
 
 
@@ -189,15 +241,27 @@ def test_approval_steps_lock_the_period_and_unlock_on_request(world: World, regi
     with pytest.raises(services.RecordInvalid):
         services.delete_record(types.get(PLACEMENTS), actor=clerk, record=rec)
     # another quarter stays open
-    assert save(PLACEMENTS, "chengdexian", placement(pair, registry_people.poor[1], dt.date(2019, 5, 1)), world).period_no == 2
+    assert (
+        save(
+            PLACEMENTS, "chengdexian", placement(pair, registry_people.poor[1], dt.date(2019, 5, 1)), world
+        ).period_no
+        == 2
+    )
     assert not services.may_grant_unlock(clerk, period)
     services.request_unlock(period, actor=clerk, reason="补录一名务工人员")
     services.grant_unlock(period, actor=coordinator, note="同意")
     assert (period.state, period.step, period.locked, period.unlock_requested) == ("open", 0, False, False)
-    assert save(PLACEMENTS, "chengdexian", placement(pair, registry_people.poor[2], dt.date(2019, 3, 1)), world).outcome == "created"
+    assert (
+        save(
+            PLACEMENTS, "chengdexian", placement(pair, registry_people.poor[2], dt.date(2019, 3, 1)), world
+        ).outcome
+        == "created"
+    )
     assert list(PeriodAction.objects.filter(period=period).values_list("action", "role")) == [
-        ("submit", "county_clerk"), ("approve", "helped_coordinator"),
-        ("unlock_request", "county_clerk"), ("unlock", "helped_coordinator"),
+        ("submit", "county_clerk"),
+        ("approve", "helped_coordinator"),
+        ("unlock_request", "county_clerk"),
+        ("unlock", "helped_coordinator"),
     ]
     assert AuditEntry.objects.filter(object_type="period", action__startswith="period.").count() == 4
 
@@ -221,11 +285,86 @@ def funds_sheet(path: Path, pairing: Pairing) -> Path:
     ws = wb.active
     ws.append(["2019年东西部扶贫协作财政援助资金到位情况表"])
     ws.append(["填报单位：东丽区", None, None, None, None, None, "单位：万元"])
-    ws.append(["序号", "结对关系", "归属年度", "资金批次号", "资金来源层级", "受援地区", "拨付金额（万元）", "拨付日期", "到位金额（万元）", "到位日期", "到账凭证号", "备注"])
-    ws.append([1, pairing.pk, 2019, "DL-2019-01", "区级", "130821", "1,200.5", "2019.3.1", "1,200.5", "2019.4.2", "R1", None])
-    ws.append([2, pairing.pk, 2019, "DL-2019-02", "市级财政", "130821", 300, "2019-06-01", 300, "2019年6月30日", "R2", None])
-    ws.append([3, pairing.pk, 2019, "DL-2019-03", "乡级", "130821", 10, "2019-07-01", 10, "2019-07-01", "R3", "层级错"])
-    ws.append([4, pairing.pk, 2019, "DL-2019-01", "区级", "130821", "1,200.5", "2019.3.1", "1,200.5", "2019.4.2", "R1", "重复"])
+    ws.append(
+        [
+            "序号",
+            "结对关系",
+            "归属年度",
+            "资金批次号",
+            "资金来源层级",
+            "受援地区",
+            "拨付金额（万元）",
+            "拨付日期",
+            "到位金额（万元）",
+            "到位日期",
+            "到账凭证号",
+            "备注",
+        ]
+    )
+    ws.append(
+        [
+            1,
+            pairing.pk,
+            2019,
+            "DL-2019-01",
+            "区级",
+            "130821",
+            "1,200.5",
+            "2019.3.1",
+            "1,200.5",
+            "2019.4.2",
+            "R1",
+            None,
+        ]
+    )
+    ws.append(
+        [
+            2,
+            pairing.pk,
+            2019,
+            "DL-2019-02",
+            "市级财政",
+            "130821",
+            300,
+            "2019-06-01",
+            300,
+            "2019年6月30日",
+            "R2",
+            None,
+        ]
+    )
+    ws.append(
+        [
+            3,
+            pairing.pk,
+            2019,
+            "DL-2019-03",
+            "乡级",
+            "130821",
+            10,
+            "2019-07-01",
+            10,
+            "2019-07-01",
+            "R3",
+            "层级错",
+        ]
+    )
+    ws.append(
+        [
+            4,
+            pairing.pk,
+            2019,
+            "DL-2019-01",
+            "区级",
+            "130821",
+            "1,200.5",
+            "2019.3.1",
+            "1,200.5",
+            "2019.4.2",
+            "R1",
+            "重复",
+        ]
+    )
     ws.append([5, 999999, 2019, "DL-2019-05", "省级", "130821", 1, "2019-07-01", 1, "2019-07-01", "R5", None])
     ws.append(["合计", None, None, None, None, None, 1511.5, None, 1511.5, None, None, None])
     wb.save(path)
@@ -237,8 +376,18 @@ def test_import_counts_add_up_reports_reasons_and_reimports_unchanged(world: Wor
     sheet = funds_sheet(tmp_path / "资金.xlsx", pair)
     errors = tmp_path / "errors.xlsx"
     result = import_ledger(FUNDS, sheet, actor=world.user("dongli"), errors_out=errors)
-    assert result.counts() == {"read": 5, "accepted": 2, "rejected": 3, "created": 2, "updated": 0, "unchanged": 0}
-    assert result.notes == ["资金.xlsx!Sheet：「拨付金额（万元）」按万元读取（来自表头）", "资金.xlsx!Sheet：「到位金额（万元）」按万元读取（来自表头）"]
+    assert result.counts() == {
+        "read": 5,
+        "accepted": 2,
+        "rejected": 3,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+    }
+    assert result.notes == [
+        "资金.xlsx!Sheet：「拨付金额（万元）」按万元读取（来自表头）",
+        "资金.xlsx!Sheet：「到位金额（万元）」按万元读取（来自表头）",
+    ]
     got = {f.transfer_number: (f.arrived_fen, f.source_level, f.arrived_on) for f in FiscalFund.objects.all()}
     assert got == {
         "DL-2019-01": (12_005_000_00, "county", dt.date(2019, 4, 2)),
@@ -246,13 +395,23 @@ def test_import_counts_add_up_reports_reasons_and_reimports_unchanged(world: Wor
     }
     ws = load_workbook(errors).active
     header = [c.value for c in ws[1]]
-    rows = {r[header.index("原行号")]: r[header.index("错误原因")] for r in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {
+        r[header.index("原行号")]: r[header.index("错误原因")]
+        for r in ws.iter_rows(min_row=2, values_only=True)
+    }
     assert rows[6].startswith("资金来源层级：「乡级」不是有效的资金来源层级")
     assert rows[7] == "与第 4 行重复"
     assert len(rows) == 3
     assert rows[8] == "结对关系：结对关系「999999」不存在或无权访问"
     again = import_ledger(FUNDS, sheet, actor=world.user("dongli"))
-    assert again.counts() == {"read": 5, "accepted": 2, "rejected": 3, "created": 0, "updated": 0, "unchanged": 2}
+    assert again.counts() == {
+        "read": 5,
+        "accepted": 2,
+        "rejected": 3,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+    }
     dry = import_ledger(FUNDS, sheet, actor=world.user("tianjin"), dry_run=True)
     assert (dry.accepted, FiscalFund.objects.count()) == (2, 2)
 
@@ -267,7 +426,14 @@ def test_cli_import_and_template(world: World, tmp_path: Path) -> None:
     sheet = funds_sheet(tmp_path / "f.xlsx", world.pairing("120110", "130821"))
     out = StringIO()
     call_command("import_ledger", FUNDS, str(sheet), "--json", "--user", "dongli", stdout=out)
-    assert json.loads(out.getvalue()) == {"read": 5, "accepted": 2, "rejected": 3, "created": 2, "updated": 0, "unchanged": 0}
+    assert json.loads(out.getvalue()) == {
+        "read": 5,
+        "accepted": 2,
+        "rejected": 3,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+    }
     call_command("template_ledger", PLACEMENTS, "--out", str(tmp_path / "t.xlsx"), stdout=StringIO())
     headers = [c.value for c in load_workbook(tmp_path / "t.xlsx").active[1]]
     assert headers[:4] == ["结对关系", "归属年度", "行政区划代码", "身份证号"]
@@ -276,7 +442,9 @@ def test_cli_import_and_template(world: World, tmp_path: Path) -> None:
 # --- the pairing roll-up (three levels: province → county → township pairs) ----------------------
 
 
-def test_rollup_sums_sub_pairings_split_by_source_level_against_targets(world: World, registry_people: People) -> None:
+def test_rollup_sums_sub_pairings_split_by_source_level_against_targets(
+    world: World, registry_people: People
+) -> None:
     provincial = world.provincial
     dongli = world.pairing("120110", "130821")
     xiqing = world.pairing("120111", "130881")
@@ -289,9 +457,30 @@ def test_rollup_sums_sub_pairings_split_by_source_level_against_targets(world: W
     put(FUNDS, fund(dongli, "D-2", "prefecture", 2_000_000_00))
     put(FUNDS, {**fund(town, "T-1", "county", 500_000_00), "target_region_code": TOWNSHIP_PAIR[1]})
     put(FUNDS, {**fund(xiqing, "X-1", "county", 7_000_000_00), "target_region_code": "130881"})
-    put(FUNDS, {**fund(dongli, "D-2018", "county", 1_000_000_00, year=2018), "arrived_on": dt.date(2018, 5, 1)})
-    put("agreement_targets", {"pairing": provincial.pk, "year": 2019, "target_item": "fiscal_funds", "target_fen": 60_000_000_00, "signed_on": dt.date(2019, 2, 1)})
-    put("agreement_targets", {"pairing": dongli.pk, "year": 2019, "target_item": "fiscal_funds", "target_fen": 10_000_000_00, "signed_on": dt.date(2019, 2, 1)})
+    put(
+        FUNDS,
+        {**fund(dongli, "D-2018", "county", 1_000_000_00, year=2018), "arrived_on": dt.date(2018, 5, 1)},
+    )
+    put(
+        "agreement_targets",
+        {
+            "pairing": provincial.pk,
+            "year": 2019,
+            "target_item": "fiscal_funds",
+            "target_fen": 60_000_000_00,
+            "signed_on": dt.date(2019, 2, 1),
+        },
+    )
+    put(
+        "agreement_targets",
+        {
+            "pairing": dongli.pk,
+            "year": 2019,
+            "target_item": "fiscal_funds",
+            "target_fen": 10_000_000_00,
+            "signed_on": dt.date(2019, 2, 1),
+        },
+    )
     for number in registry_people.poor[:3]:
         put(PLACEMENTS, placement(dongli, number, dt.date(2019, 3, 1)))
     put(PLACEMENTS, placement(dongli, registry_people.poor[0], dt.date(2019, 9, 1)))  # same person again
@@ -302,15 +491,22 @@ def test_rollup_sums_sub_pairings_split_by_source_level_against_targets(world: W
     assert line.total == 50_000_000_00 + 8_000_000_00 + 2_000_000_00 + 500_000_00 + 7_000_000_00
     assert line.own == 50_000_000_00
     assert [(c.pk, v) for c, v in line.children] == sorted(
-        [(dongli.pk, 10_500_000_00), (xiqing.pk, 7_000_000_00)], key=lambda cv: Pairing.objects.get(pk=cv[0]).name
+        [(dongli.pk, 10_500_000_00), (xiqing.pk, 7_000_000_00)],
+        key=lambda cv: Pairing.objects.get(pk=cv[0]).name,
     )
     assert line.split == {"county": 15_500_000_00, "prefecture": 2_000_000_00, "province": 50_000_000_00}
     assert line.target == 70_000_000_00
     people = next(x for x in r.lines if x.ledger.key == PLACEMENTS and x.metric.target == "placements")
     assert (people.total, people.own) == (3, 0)
     county = rollup(dongli, 2019)
-    assert next(x for x in county.lines if x.ledger.key == FUNDS and x.metric.key == "arrived").total == 10_500_000_00
-    assert next(x for x in county.lines if x.ledger.key == FUNDS and x.metric.key == "arrived").target == 10_000_000_00
+    assert (
+        next(x for x in county.lines if x.ledger.key == FUNDS and x.metric.key == "arrived").total
+        == 10_500_000_00
+    )
+    assert (
+        next(x for x in county.lines if x.ledger.key == FUNDS and x.metric.key == "arrived").target
+        == 10_000_000_00
+    )
 
 
 # --- pages and API ------------------------------------------------------------------------------
@@ -318,7 +514,9 @@ def test_rollup_sums_sub_pairings_split_by_source_level_against_targets(world: W
 
 def test_pages_list_detail_form_and_rollup(world: World, registry_people: People) -> None:
     pair = world.pairing("120110", "130821")
-    rec = save(PLACEMENTS, "chengdexian", placement(pair, registry_people.unknown[0], dt.date(2019, 3, 1)), world)
+    rec = save(
+        PLACEMENTS, "chengdexian", placement(pair, registry_people.unknown[0], dt.date(2019, 3, 1)), world
+    )
     clerk = Client()
     clerk.force_login(world.user("chengdexian"))
     page = clerk.get(f"/ledgers/{PLACEMENTS}/?year=2019").content.decode()
@@ -331,13 +529,32 @@ def test_pages_list_detail_form_and_rollup(world: World, registry_people: People
     assert "不在建档立卡库中" in detail and registry_people.unknown[0][:6] + "**********" not in detail
     response = clerk.post(
         f"/ledgers/{PLACEMENTS}/new/",
-        {"pairing": pair.pk, "year": 2019, "id_number": registry_people.poor[3], "employer": "天津某公司",
-         "workplace_region": "120110", "start": "2019-04-01", "arrangement": "organised", "monthly_wage_fen": "3500.50"},
+        {
+            "pairing": pair.pk,
+            "year": 2019,
+            "id_number": registry_people.poor[3],
+            "employer": "天津某公司",
+            "workplace_region": "120110",
+            "start": "2019-04-01",
+            "arrangement": "organised",
+            "monthly_wage_fen": "3500.50",
+        },
     )
     assert response.status_code == 302
     new = Placement.objects.exclude(pk=rec.pk).get()
     assert (new.monthly_wage_fen, new.flagged) == (350050, False)
-    bad = clerk.post(f"/ledgers/{PLACEMENTS}/new/", {"pairing": pair.pk, "year": 2019, "id_number": "123", "employer": "x", "workplace_region": "120110", "start": "2019-04-01", "arrangement": "organised"})
+    bad = clerk.post(
+        f"/ledgers/{PLACEMENTS}/new/",
+        {
+            "pairing": pair.pk,
+            "year": 2019,
+            "id_number": "123",
+            "employer": "x",
+            "workplace_region": "120110",
+            "start": "2019-04-01",
+            "arrangement": "organised",
+        },
+    )
     assert bad.status_code == 200 and "身份证号位数不对" in bad.content.decode()
     roll = clerk.get(f"/pairings/{pair.pk}/rollup/2019/").content.decode()
     assert 'data-metric="placements.帮助建档立卡贫困人口就业"' in roll or "placements." in roll
@@ -352,22 +569,53 @@ def test_api_create_list_and_errors(world: World, registry_people: People) -> No
     _, token = create_token(actor=clerk, user=clerk, name="t")
     auth = {"Authorization": f"Bearer {token}"}
     c = Client()
-    body = {"pairing": pair.pk, "year": 2019, "id_number": registry_people.poor[0], "employer": "天津某公司",
-            "workplace_region": "120110", "start": "2019-03-01", "arrangement": "job_fair", "monthly_wage_fen": 300000}
-    r = c.post(f"/api/v1/ledgers/{PLACEMENTS}/records", json.dumps(body), content_type="application/json", headers=auth)
+    body = {
+        "pairing": pair.pk,
+        "year": 2019,
+        "id_number": registry_people.poor[0],
+        "employer": "天津某公司",
+        "workplace_region": "120110",
+        "start": "2019-03-01",
+        "arrangement": "job_fair",
+        "monthly_wage_fen": 300000,
+    }
+    r = c.post(
+        f"/api/v1/ledgers/{PLACEMENTS}/records",
+        json.dumps(body),
+        content_type="application/json",
+        headers=auth,
+    )
     assert r.status_code == 201, r.content
     out = r.json()
-    assert (out["monthly_wage_fen"], out["arrangement"], out["employer"], out["flagged"]) == (300000, "job_fair", "天津某公司", False)
-    assert out["people"][0]["reason"] == "match" and out["people"][0]["id_masked"].endswith(registry_people.poor[0][-2:])
-    r = c.post(f"/api/v1/ledgers/{PLACEMENTS}/records", json.dumps({**body, "arrangement": "nope"}), content_type="application/json", headers=auth)
+    assert (out["monthly_wage_fen"], out["arrangement"], out["employer"], out["flagged"]) == (
+        300000,
+        "job_fair",
+        "天津某公司",
+        False,
+    )
+    assert out["people"][0]["reason"] == "match" and out["people"][0]["id_masked"].endswith(
+        registry_people.poor[0][-2:]
+    )
+    r = c.post(
+        f"/api/v1/ledgers/{PLACEMENTS}/records",
+        json.dumps({**body, "arrangement": "nope"}),
+        content_type="application/json",
+        headers=auth,
+    )
     assert r.status_code == 400
-    assert r.json()["errors"] == [
-        {"field": "", "message": f"a record with the same key exists (#{out['id']})"},
-        {"field": "arrangement", "message": "'nope' is not a valid arrangement"},
-    ] or {"field": "arrangement", "message": "'nope' is not a valid arrangement"} in r.json()["errors"]
+    assert (
+        r.json()["errors"]
+        == [
+            {"field": "", "message": f"a record with the same key exists (#{out['id']})"},
+            {"field": "arrangement", "message": "'nope' is not a valid arrangement"},
+        ]
+        or {"field": "arrangement", "message": "'nope' is not a valid arrangement"} in r.json()["errors"]
+    )
     listing = c.get(f"/api/v1/ledgers/{PLACEMENTS}/records?year=2019", headers=auth).json()
     assert [i["id"] for i in listing["items"]] == [out["id"]]
     dongli = world.user("dongli")
     _, token2 = create_token(actor=dongli, user=dongli, name="t")
-    seen = c.get(f"/api/v1/ledgers/{PLACEMENTS}/records/{out['id']}", headers={"Authorization": f"Bearer {token2}"}).json()
+    seen = c.get(
+        f"/api/v1/ledgers/{PLACEMENTS}/records/{out['id']}", headers={"Authorization": f"Bearer {token2}"}
+    ).json()
     assert (seen["people"][0]["id_masked"], seen["people"][0]["reason"]) == (None, "match")

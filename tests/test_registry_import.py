@@ -293,3 +293,36 @@ def test_a_truncated_id_column_is_reported(world: World, tmp_path: Path) -> None
     )
     assert result.read == 12 and result.accepted + result.rejected == 12
     assert MESSAGES_ZH["truncated_column"] in result.notes
+
+
+def test_the_same_person_twice_in_one_household_is_rejected_once(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "twice.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "户编号",
+                "行政区划代码",
+                "姓名",
+                "证件号码",
+                "与户主关系",
+                "贫困户属性",
+                "主要致贫原因",
+                "识别年度",
+                "贫困状态",
+            ]
+        )
+        w.writerow(["D001", "130821100201", "重复一", "11010519491231002X", "户主", "1", "1", "2014", "贫困"])
+        w.writerow(["D001", "130821100201", "重复一", "11010519491231002X", "户主", "1", "1", "2014", "贫困"])
+    errors = tmp_path / "errors.csv"
+    kw: dict[str, Any] = {
+        "actor": world.user("chengdexian"),
+        "data_year": 2019,
+        "as_of": dt.date(2019, 12, 31),
+    }
+    result = import_registry(path, errors_out=errors, **kw)
+    assert (result.read, result.accepted, result.rejected, result.created) == (2, 1, 1, 1)
+    report = errors.read_text(encoding="utf-8-sig")
+    assert "同一证件号码在本户中重复出现（第 2 行）" in report and "重复一" in report
+    again = import_registry(path, **kw)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)

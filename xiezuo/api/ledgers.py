@@ -8,7 +8,6 @@ registry viewers) on output (D2, D3). Writes go through ``xiezuo.ledgers.service
 rules, lock and audit as the pages; out of scope is 404.
 """
 
-
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -32,7 +31,9 @@ MAX_LIMIT = 500
 
 class PersonOut(Schema):
     field: str = Field(description="the column that names the person")
-    id_masked: str | None = Field(description="masked ID number, for registry viewers of the helped area only")
+    id_masked: str | None = Field(
+        description="masked ID number, for registry viewers of the helped area only"
+    )
     verify: bool = Field(description="whether the registry check applies to this column")
     ok: bool | None = Field(description="the registry check matched (null: not checked)")
     reason: str = Field(description="code list verify_reason")
@@ -87,7 +88,12 @@ class PeriodOut(Schema):
 
 def _py_type(c: Column) -> Any:
     return {
-        "int": int, "year": int, "money": int, "decimal": Decimal, "date": dt.date, "bool": bool,
+        "int": int,
+        "year": int,
+        "money": int,
+        "decimal": Decimal,
+        "date": dt.date,
+        "bool": bool,
     }.get(c.kind, str)
 
 
@@ -111,7 +117,10 @@ def _schemas(ltype: types.LedgerType) -> tuple[type[Schema], type[Schema], type[
     fields_in: dict[str, Any] = {
         "pairing": (int | str, Field(description="pairing id (or its display name)")),
         "year": (int, Field(ge=1996, le=2100, description="归属年度: the year the record counts for")),
-        "region_code": (str | None, Field(None, description="12-digit code; default the pairing side's region")),
+        "region_code": (
+            str | None,
+            Field(None, description="12-digit code; default the pairing side's region"),
+        ),
     }
     fields_out: dict[str, Any] = {
         "id": (int, ...),
@@ -137,7 +146,9 @@ def _schemas(ltype: types.LedgerType) -> tuple[type[Schema], type[Schema], type[
     rin = create_model(f"{name}In", __base__=Schema, **fields_in)
     rout = create_model(f"{name}Out", __base__=Schema, **fields_out)
     page = create_model(
-        f"{name}Page", __base__=Schema, items=(list[rout], ...),  # type: ignore[valid-type]
+        f"{name}Page",
+        __base__=Schema,
+        items=(list[rout], ...),  # type: ignore[valid-type]
         next=(int | None, Field(description="pass as `after` for the next page")),
     )
     return rin, rout, page
@@ -147,12 +158,23 @@ def record_out(ltype: types.LedgerType, record: LedgerRecord, user: Any) -> dict
     show = services.may_see_people(user, record)
     people = services.people_of(ltype, [record]).get(record.pk, [])
     out: dict[str, Any] = {
-        "id": record.pk, "pairing": record.pairing_id, "year": record.year, "region_code": str(record.region_code),
-        "side": record.side, "confirmation": record.confirmation, "flagged": record.flagged, "source": record.source,
+        "id": record.pk,
+        "pairing": record.pairing_id,
+        "year": record.year,
+        "region_code": str(record.region_code),
+        "side": record.side,
+        "confirmation": record.confirmation,
+        "flagged": record.flagged,
+        "source": record.source,
         "people": [
             {
-                "field": p.field, "id_masked": p.id_masked if show else None, "verify": p.verify, "ok": p.ok,
-                "reason": p.reason, "on_date": p.on_date, "dataset": p.dataset_id,
+                "field": p.field,
+                "id_masked": p.id_masked if show else None,
+                "verify": p.verify,
+                "ok": p.ok,
+                "reason": p.reason,
+                "on_date": p.on_date,
+                "dataset": p.dataset_id,
             }
             for p in people
         ],
@@ -169,10 +191,12 @@ def record_out(ltype: types.LedgerType, record: LedgerRecord, user: Any) -> dict
     return out
 
 
-def _save(ltype: types.LedgerType, request: HttpRequest, payload: Schema, record: LedgerRecord | None = None) -> LedgerRecord:
+def _save(
+    ltype: types.LedgerType, request: HttpRequest, payload: Schema, record: LedgerRecord | None = None
+) -> LedgerRecord:
     values = payload.dict()
     try:
-        return services.save_record(ltype, actor=user_of(request), values=values, record=record, via="api")  # type: ignore[no-any-return]
+        return services.save_record(ltype, actor=user_of(request), values=values, record=record, via="api")
     except services.RecordInvalid as exc:
         raise exc.as_validation_error() from None
 
@@ -186,9 +210,13 @@ def _routes(ltype: types.LedgerType) -> None:
     @router.get(base, response={200: page, **ERRORS}, operation_id=f"{op}_list", summary=f"List {summary}")
     def list_records(
         request: HttpRequest,
-        pairing: int | None = Query(None, ge=1, le=MAX_ID, description="records of this pairing and its sub-pairings"),
+        pairing: int | None = Query(
+            None, ge=1, le=MAX_ID, description="records of this pairing and its sub-pairings"
+        ),
         year: int | None = Query(None, ge=1996, le=2100),
-        flagged: bool | None = Query(None, description="only records whose registry check failed (true) or passed"),
+        flagged: bool | None = Query(
+            None, description="only records whose registry check failed (true) or passed"
+        ),
         after: int | None = Query(None, ge=0, le=MAX_ID, description="id from `next` of the previous page"),
         limit: int = Query(100, ge=1, le=MAX_LIMIT),
     ) -> dict[str, Any]:
@@ -208,27 +236,50 @@ def _routes(ltype: types.LedgerType) -> None:
         rows = list(qs.order_by("-id")[: limit + 1])
         more = len(rows) > limit
         rows = rows[:limit]
-        return {"items": [record_out(ltype, r, user) for r in rows], "next": rows[-1].pk if more and rows else None}
+        return {
+            "items": [record_out(ltype, r, user) for r in rows],
+            "next": rows[-1].pk if more and rows else None,
+        }
 
-    @router.get(f"{base}/{{record_id}}", response={200: rout, **ERRORS}, operation_id=f"{op}_get", summary=f"One record of {summary}")
+    @router.get(
+        f"{base}/{{record_id}}",
+        response={200: rout, **ERRORS},
+        operation_id=f"{op}_get",
+        summary=f"One record of {summary}",
+    )
     def get_record(request: HttpRequest, record_id: int) -> dict[str, Any]:
         user = user_of(request)
         r = get_or_404(services.records_for(user, ltype).select_related("pairing"), pk=record_id)
         return record_out(ltype, r, user)
 
-    @router.post(base, response={201: rout, **ERRORS}, operation_id=f"{op}_create", summary=f"Create a record of {summary}")
+    @router.post(
+        base,
+        response={201: rout, **ERRORS},
+        operation_id=f"{op}_create",
+        summary=f"Create a record of {summary}",
+    )
     def create_record(request: HttpRequest, payload: rin) -> Status[dict[str, Any]]:  # type: ignore[valid-type]
         r = _save(ltype, request, payload)
         return Status(201, record_out(ltype, r, user_of(request)))
 
-    @router.put(f"{base}/{{record_id}}", response={200: rout, **ERRORS}, operation_id=f"{op}_update", summary=f"Replace a record of {summary}")
+    @router.put(
+        f"{base}/{{record_id}}",
+        response={200: rout, **ERRORS},
+        operation_id=f"{op}_update",
+        summary=f"Replace a record of {summary}",
+    )
     def update_record(request: HttpRequest, record_id: int, payload: rin) -> dict[str, Any]:  # type: ignore[valid-type]
         user = user_of(request)
         r = get_or_404(services.records_for(user, ltype, "change"), pk=record_id)
         r = _save(ltype, request, payload, r)
         return record_out(ltype, r, user)
 
-    @router.delete(f"{base}/{{record_id}}", response={204: None, **ERRORS}, operation_id=f"{op}_delete", summary=f"Delete a record of {summary}")
+    @router.delete(
+        f"{base}/{{record_id}}",
+        response={204: None, **ERRORS},
+        operation_id=f"{op}_delete",
+        summary=f"Delete a record of {summary}",
+    )
     def delete_record(request: HttpRequest, record_id: int) -> Status[None]:
         user = user_of(request)
         r = get_or_404(services.records_for(user, ltype, "change"), pk=record_id)
@@ -241,27 +292,47 @@ def _routes(ltype: types.LedgerType) -> None:
     if ltype.confirm_side is not None:
 
         @router.post(
-            f"{base}/{{record_id}}/confirm", response={200: rout, **ERRORS}, operation_id=f"{op}_confirm",
+            f"{base}/{{record_id}}/confirm",
+            response={200: rout, **ERRORS},
+            operation_id=f"{op}_confirm",
             summary=f"Confirm or dispute a record of {summary} (the {ltype.confirm_side} side)",
         )
         def confirm(request: HttpRequest, record_id: int, payload: ConfirmIn) -> dict[str, Any]:
             user = user_of(request)
             r = get_or_404(services.records_for(user, ltype).select_related("pairing"), pk=record_id)
             try:
-                services.confirm_record(ltype, actor=user, record=r, confirmed=payload.confirmed, note=payload.note, via="api")
+                services.confirm_record(
+                    ltype, actor=user, record=r, confirmed=payload.confirmed, note=payload.note, via="api"
+                )
             except services.RecordInvalid as exc:
                 raise exc.as_validation_error() from None
             return record_out(ltype, r, user)
 
 
-@router.get("/ledgers", response=list[LedgerOut], operation_id="ledger_types", summary="The ledger types and their columns")
+@router.get(
+    "/ledgers",
+    response=list[LedgerOut],
+    operation_id="ledger_types",
+    summary="The ledger types and their columns",
+)
 def ledger_types(request: HttpRequest) -> list[dict[str, Any]]:
     return [
         {
-            "key": t.key, "area": t.area, "zh": t.zh, "en": t.en, "side": t.side, "confirm_side": t.confirm_side,
+            "key": t.key,
+            "area": t.area,
+            "zh": t.zh,
+            "en": t.en,
+            "side": t.side,
+            "confirm_side": t.confirm_side,
             "natural_key": list(t.natural_key),
             "columns": [
-                {"key": c.key, "header": c.header, "kind": c.kind, "code_list": c.code_list, "required": c.required}
+                {
+                    "key": c.key,
+                    "header": c.header,
+                    "kind": c.kind,
+                    "code_list": c.code_list,
+                    "required": c.required,
+                }
                 for c in t.columns
             ],
         }
@@ -270,39 +341,58 @@ def ledger_types(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get(
-    "/pairings/{pairing_id}/rollup", response={200: dict[str, Any], **ERRORS}, operation_id="pairing_rollup",
-    summary="Every ledger of a pairing and year, summed over its sub-pairings, against targets (money in fen)",
+    "/pairings/{pairing_id}/rollup",
+    response={200: dict[str, Any], **ERRORS},
+    operation_id="pairing_rollup",
+    summary="Every ledger of a pairing and year, over its sub-pairings, against targets (fen)",
 )
-def pairing_rollup(request: HttpRequest, pairing_id: int, year: int = Query(..., ge=1996, le=2100)) -> dict[str, Any]:
+def pairing_rollup(
+    request: HttpRequest, pairing_id: int, year: int = Query(..., ge=1996, le=2100)
+) -> dict[str, Any]:
     p = get_or_404(services.visible_pairings(user_of(request)), pk=pairing_id)
     return as_dict(rollup(p, year))
 
 
 def _period_out(p: Period) -> dict[str, Any]:
     return {
-        "id": p.pk, "ledger": p.ledger, "pairing": p.pairing_id, "side": p.side, "year": p.year,
-        "period_no": p.period_no, "state": p.state, "step": p.step, "locked": p.locked,
+        "id": p.pk,
+        "ledger": p.ledger,
+        "pairing": p.pairing_id,
+        "side": p.side,
+        "year": p.year,
+        "period_no": p.period_no,
+        "state": p.state,
+        "step": p.step,
+        "locked": p.locked,
         "unlock_requested": p.unlock_requested,
     }
 
 
 @router.post(
-    "/periods/{action}", response={200: PeriodOut, **ERRORS}, operation_id="period_action",
-    summary="Take a step on a reporting period: advance (submit/review/approve), return, request_unlock, unlock",
+    "/periods/{action}",
+    response={200: PeriodOut, **ERRORS},
+    operation_id="period_action",
+    summary="Take a step on a reporting period: advance, return, request_unlock, unlock",
 )
 def period_action(request: HttpRequest, action: str, payload: PeriodIn) -> dict[str, Any]:
     user = user_of(request)
     try:
         ltype = types.get(payload.ledger)
     except KeyError:
-        raise services.RecordInvalid([("ledger", "未知台账", "unknown ledger")]).as_validation_error() from None
+        raise services.RecordInvalid(
+            [("ledger", "未知台账", "unknown ledger")]
+        ).as_validation_error() from None
     pairing = get_or_404(services.visible_pairings(user), pk=payload.pairing)
     period = Period.objects.filter(
         ledger=ltype.key, pairing=pairing, side=ltype.side, year=payload.year, period_no=payload.period_no
-    ).first() or Period(ledger=ltype.key, pairing=pairing, side=ltype.side, year=payload.year, period_no=payload.period_no)
+    ).first() or Period(
+        ledger=ltype.key, pairing=pairing, side=ltype.side, year=payload.year, period_no=payload.period_no
+    )
     checks = {
-        "advance": services.may_advance, "return": services.may_return,
-        "request_unlock": services.may_request_unlock, "unlock": services.may_grant_unlock,
+        "advance": services.may_advance,
+        "return": services.may_return,
+        "request_unlock": services.may_request_unlock,
+        "unlock": services.may_grant_unlock,
     }
     if action not in checks or not checks[action](user, period):
         from django.http import Http404

@@ -24,7 +24,11 @@ def template(ltype: types.LedgerType, path: str | Path) -> Path:
 
 def record_cells(ltype: types.LedgerType, record: LedgerRecord, people: dict[str, str]) -> dict[str, Any]:
     """One record as cells by column key (money in 元, codes as labels, people masked)."""
-    out: dict[str, Any] = {"pairing": record.pairing_id, "year": record.year, "region_code": str(record.region_code)}
+    out: dict[str, Any] = {
+        "pairing": record.pairing_id,
+        "year": record.year,
+        "region_code": str(record.region_code),
+    }
     for c in ltype.spec.columns:
         if c.key in ltype.person_columns:
             out[c.key] = people.get(c.key, "")
@@ -47,7 +51,7 @@ def write_rows(ltype: types.LedgerType, rows: Iterable[dict[str, Any]], path: st
     ws = wb.active
     ws.title = ltype.zh[:31]
     columns = ltype.columns
-    ws.append([c.header if c.kind != "money" else c.header for c in columns])
+    ws.append([c.header for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:

@@ -68,7 +68,8 @@ class Flow:
 
 @cache
 def _data() -> dict[str, Any]:
-    return yaml.safe_load(FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    data: dict[str, Any] = yaml.safe_load(FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def flow_for(ledger: str, side: str) -> Flow:

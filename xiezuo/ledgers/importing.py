@@ -43,14 +43,18 @@ class ImportResult:
     errors_file: str | None = None
 
     def counts(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("read", "accepted", "rejected", "created", "updated", "unchanged")}
+        return {
+            k: getattr(self, k) for k in ("read", "accepted", "rejected", "created", "updated", "unchanged")
+        }
 
 
 class _Rollback(Exception):
     pass
 
 
-def _errors_for(row: ParsedRow, ltype: types.LedgerType, errors: list[tuple[str, str, str]]) -> list[CellError]:
+def _errors_for(
+    row: ParsedRow, ltype: types.LedgerType, errors: list[tuple[str, str, str]]
+) -> list[CellError]:
     spec = ltype.full_spec
     out = []
     for key, zh, en in errors:
@@ -96,8 +100,15 @@ def import_ledger(
             try:
                 with transaction.atomic():
                     obj = save_record(
-                        ltype, actor=actor, values=row.values, pairing=pairing, via="import",
-                        upsert=True, check_rate=False, seen=seen, row=row.row_number,
+                        ltype,
+                        actor=actor,
+                        values=row.values,
+                        pairing=pairing,
+                        via="import",
+                        upsert=True,
+                        check_rate=False,
+                        seen=seen,
+                        row=row.row_number,
                     )
             except RecordInvalid as exc:
                 row.errors.extend(_errors_for(row, ltype, exc.errors))
@@ -129,7 +140,11 @@ def import_ledger(
         result.errors_file = str(errors_out)
     if not dry_run:
         audit.record(
-            actor=actor, action="import", object_type=key, object_repr=Path(path).name,
-            batch={**result.counts(), "notes": result.notes}, via=via,
+            actor=actor,
+            action="import",
+            object_type=key,
+            object_repr=Path(path).name,
+            batch={**result.counts(), "notes": result.notes},
+            via=via,
         )
     return result

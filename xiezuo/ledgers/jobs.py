@@ -30,8 +30,15 @@ def ledger_import(obj: Job, progress: Progress) -> dict[str, Any]:
     pairing = Pairing.objects.filter(pk=params.get("pairing")).first() if params.get("pairing") else None
     try:
         result = import_ledger(
-            params["ledger"], path, actor=actor, pairing=pairing, unit=params.get("unit") or None,
-            dry_run=bool(params.get("dry_run")), errors_out=errors_out, progress=progress, via="job",
+            params["ledger"],
+            path,
+            actor=actor,
+            pairing=pairing,
+            unit=params.get("unit") or None,
+            dry_run=bool(params.get("dry_run")),
+            errors_out=errors_out,
+            progress=progress,
+            via="job",
         )
     except TabularError as exc:
         Job.objects.filter(pk=obj.pk).update(message=exc.message_zh[:300])

@@ -69,7 +69,7 @@ class LedgerRecord(models.Model):
         ]
         # Index names are limited to 30 characters, too few for "%(app_label)s_%(class)s_…":
         # the pairing foreign key and region_code carry their own indexes instead.
-        indexes: list[models.Index] = []
+        indexes = []
 
 
 class PersonCheck(models.Model):
@@ -103,7 +103,9 @@ class PersonCheck(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["ledger", "record_id", "field", "id_hmac"], name="person_check_once")
+            models.UniqueConstraint(
+                fields=["ledger", "record_id", "field", "id_hmac"], name="person_check_once"
+            )
         ]
         indexes = [
             models.Index(fields=["ledger", "record_id"], name="person_check_record"),
@@ -155,7 +157,9 @@ class PeriodAction(models.Model):
     action = models.CharField(max_length=16)
     step = models.PositiveSmallIntegerField()
     role = models.CharField(max_length=32)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -171,7 +175,9 @@ class Attachment(models.Model):
 
     ledger = models.CharField(max_length=32)
     record_id = models.BigIntegerField(null=True, blank=True)
-    period = models.ForeignKey(Period, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    period = models.ForeignKey(
+        Period, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
     kind = models.CharField(max_length=24)  # code list attachment_kind
     title = models.CharField(max_length=200)
     file = models.FileField(upload_to="ledgers/%Y/")

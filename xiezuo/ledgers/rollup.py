@@ -46,7 +46,9 @@ def subtree_ids(pairing: Pairing) -> list[int]:
     return ids
 
 
-def metric_value(ltype: types.LedgerType, metric: types.Metric, pairing_ids: list[int], year: int) -> dict[str, int]:
+def metric_value(
+    ltype: types.LedgerType, metric: types.Metric, pairing_ids: list[int], year: int
+) -> dict[str, int]:
     """The metric over the records of these pairings and year: {"": total} plus one entry per split value."""
     qs = ltype.model.objects.filter(pairing_id__in=pairing_ids, year=year).filter(**metric.where)
     if metric.kind == "people":
@@ -58,7 +60,9 @@ def metric_value(ltype: types.LedgerType, metric: types.Metric, pairing_ids: lis
                 sub = qs.filter(**{metric.split: value}).values("pk")
                 out[str(value)] = (
                     PersonCheck.objects.filter(ledger=ltype.key, record_id__in=sub, reason__in=OK_REASONS)
-                    .values("id_hmac").distinct().count()
+                    .values("id_hmac")
+                    .distinct()
+                    .count()
                 )
             return out
         return {"": people.values("id_hmac").distinct().count()}

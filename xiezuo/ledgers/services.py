@@ -27,7 +27,7 @@ from django.utils.translation import get_language
 from xiezuo.core import audit
 from xiezuo.core.codelists import lookup
 from xiezuo.core.crypto import get_cipher, mask_id
-from xiezuo.core.scope import ScopeError, SystemActor, require, scope_for
+from xiezuo.core.scope import ScopeError, require, scope_for
 from xiezuo.ledgers import flows, verify
 from xiezuo.ledgers.models import Attachment, LedgerRecord, Period, PeriodAction, PersonCheck
 from xiezuo.ledgers.types import HELPED, HELPER, LedgerType
@@ -61,22 +61,26 @@ class RecordInvalid(ValueError):
 
 
 def side_regions(pairing: Pairing, side: str) -> list[tuple[int, int]]:
-    """(12-digit code, level) of each region of a pairing's side (an organisation's region for organisations)."""
+    """(12-digit code, level) of each region of a pairing's side (organisations: their region)."""
     cache = pairing.__dict__.setdefault("_side_regions", {})
     if side not in cache:
         out = []
         for s in pairing.sides.filter(side=side).select_related("organisation__region"):
             if s.organisation_id is not None and s.region_id is None:
+                assert s.organisation is not None
                 region = s.organisation.region
                 out.append((region.code, region.level))
             else:
                 out.append((s.region_code, s.region_level))
         cache[side] = sorted(out)
-    return cache[side]  # type: ignore[no-any-return]
+    out_: list[tuple[int, int]] = cache[side]
+    return out_
 
 
 def in_side(pairing: Pairing, side: str, code: int) -> bool:
-    return any(low <= code < high for low, high in (subtree_range(c, lv) for c, lv in side_regions(pairing, side)))
+    return any(
+        low <= code < high for low, high in (subtree_range(c, lv) for c, lv in side_regions(pairing, side))
+    )
 
 
 def records_for(user: Any, ltype: LedgerType, action: str = "view") -> QuerySet[Any]:
@@ -100,7 +104,9 @@ def visible_pairings(user: Any) -> QuerySet[Pairing]:
         return Pairing.objects.all()
     if scope.is_empty:
         return Pairing.objects.none()
-    return Pairing.objects.filter(Exists(PairingSide.objects.filter(scope.q("region_code"), pairing=OuterRef("pk"))))
+    return Pairing.objects.filter(
+        Exists(PairingSide.objects.filter(scope.q("region_code"), pairing=OuterRef("pk")))
+    )
 
 
 def may_see_people(user: Any, record: LedgerRecord) -> bool:
@@ -169,8 +175,7 @@ def resolve_org(value: Any, kind: str, region_code: int, actor: Any, via: str) -
     org = Organisation.objects.filter(name=text).order_by("id").first()
     if org is not None:
         return org
-    actor_for_org = actor if not isinstance(actor, SystemActor) else actor
-    return create_organisation(actor=actor_for_org, kind=kind, name=text, region=_region_obj(region_code), via=via)
+    return create_organisation(actor=actor, kind=kind, name=text, region=_region_obj(region_code), via=via)
 
 
 # --- saving ------------------------------------------------------------------------------------
@@ -211,27 +216,47 @@ def _people(ltype: LedgerType, values: Mapping[str, Any], year: int, errors: lis
             continue
         check = validate_id(raw, extra_codes=known_address_codes())
         if not check.ok or check.normalised is None:
-            errors.append((p.column, check.message_zh or f"{header}无效", f"invalid ID number ({check.error})"))
+            errors.append(
+                (p.column, check.message_zh or f"{header}无效", f"invalid ID number ({check.error})")
+            )
             continue
         on = values.get(p.date_column) if p.date_column else None
         if not isinstance(on, dt.date):
             on = min(dt.date(year, 12, 31), timezone.localdate())
-        out.append(_Person(p.column, cipher.hmac(check.normalised), mask_id(check.normalised), p.verify, on, p.accept_exited))
+        out.append(
+            _Person(
+                p.column,
+                cipher.hmac(check.normalised),
+                mask_id(check.normalised),
+                p.verify,
+                on,
+                p.accept_exited,
+            )
+        )
     return out
 
 
 def _value_for_field(ltype: LedgerType, key: str, value: Any) -> Any:
     field = ltype.model._meta.get_field(key)
-    if value is None and isinstance(field, (models.CharField, models.TextField)) and not field.null:
-        return ""
+    if isinstance(field, models.DecimalField) and value is not None and field.decimal_places is not None:
+        value = Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+    if value is None and not field.null:
+        if field.has_default():
+            return field.get_default()
+        if isinstance(field, (models.CharField, models.TextField)):
+            return ""
     return value
 
 
-def period_for(ltype: LedgerType, pairing: Pairing, year: int, values: Mapping[str, Any]) -> tuple[int, Period | None]:
+def period_for(
+    ltype: LedgerType, pairing: Pairing, year: int, values: Mapping[str, Any]
+) -> tuple[int, Period | None]:
     flow = flows.flow_for(ltype.key, ltype.side)
     date = values.get(ltype.date_column) if ltype.date_column else None
     no = flow.period_no(date if isinstance(date, dt.date) else None)
-    period = Period.objects.filter(ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=no).first()
+    period = Period.objects.filter(
+        ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=no
+    ).first()
     return no, period
 
 
@@ -257,7 +282,9 @@ def save_record(
     errors: list[Error] = []
     values = dict(values)
 
-    chosen = resolve_pairing(values.get("pairing"), actor) if values.get("pairing") not in (None, "") else None
+    chosen = (
+        resolve_pairing(values.get("pairing"), actor) if values.get("pairing") not in (None, "") else None
+    )
     if values.get("pairing") not in (None, "") and chosen is None:
         errors.append(("pairing", f"结对关系「{values.get('pairing')}」不存在或无权访问", "unknown pairing"))
     chosen = chosen or pairing or (record.pairing if record is not None else None)
@@ -278,13 +305,22 @@ def save_record(
     if raw_region in (None, ""):
         region_code = record.region_code if record is not None else side_regions(chosen, ltype.side)[0][0]
     else:
-        region_code = resolve_region(raw_region)
-        if region_code is None:
-            raise RecordInvalid([("region_code", f"「{raw_region}」不是有效的行政区划代码或名称", "unknown region")])
+        resolved = resolve_region(raw_region)
+        if resolved is None:
+            raise RecordInvalid(
+                [("region_code", f"「{raw_region}」不是有效的行政区划代码或名称", "unknown region")]
+            )
+        region_code = resolved
     if not in_side(chosen, ltype.side, region_code):
         side_zh = "帮扶方" if ltype.side == HELPER else "受帮扶方"
         raise RecordInvalid(
-            [("region_code", f"行政区划不在该结对关系的{side_zh}范围内", f"the region is not on the pairing's {ltype.side} side")]
+            [
+                (
+                    "region_code",
+                    f"行政区划不在该结对关系的{side_zh}范围内",
+                    f"the region is not on the pairing's {ltype.side} side",
+                )
+            ]
         )
     values["region_code"] = region_code
     # Scope before anything that looks at other data (D2): out of scope is "not found".
@@ -302,7 +338,13 @@ def save_record(
         if column.kind == "code" and value is not None:
             entry = lookup(column.code_list or "", value)
             if entry is None:
-                errors.append((column.key, f"「{value}」不是有效的{column.header}", f"{value!r} is not a valid {column.key}"))
+                errors.append(
+                    (
+                        column.key,
+                        f"「{value}」不是有效的{column.header}",
+                        f"{value!r} is not a valid {column.key}",
+                    )
+                )
             else:
                 value = entry.code
         if column.non_negative and isinstance(value, (int, Decimal)) and value < 0:
@@ -332,11 +374,21 @@ def save_record(
         if record is None and upsert:
             record = existing
         else:
-            errors.append(("", f"已存在相同记录（记录号 {existing.pk}）", f"a record with the same key exists (#{existing.pk})"))
+            errors.append(
+                (
+                    "",
+                    f"已存在相同记录（记录号 {existing.pk}）",
+                    f"a record with the same key exists (#{existing.pk})",
+                )
+            )
     if record is not None and record.pk is not None and ltype.model.objects.filter(pk=record.pk).exists():
         locked_old = Period.objects.filter(
-            ledger=ltype.key, pairing_id=record.pairing_id, side=ltype.side, year=record.year,
-            period_no=record.period_no, locked=True,
+            ledger=ltype.key,
+            pairing_id=record.pairing_id,
+            side=ltype.side,
+            year=record.year,
+            period_no=record.period_no,
+            locked=True,
         ).exists()
         if locked_old and (LOCKED_ZH not in {e[1] for e in errors}):
             errors.append(("", LOCKED_ZH, LOCKED_EN))
@@ -352,7 +404,7 @@ def save_record(
             else:
                 fields[k] = None
         created = record is None
-        obj = record if record is not None else ltype.model()
+        obj: Any = record if record is not None else ltype.model()
         before = {} if created else audit.snapshot(obj)
         obj.pairing = chosen
         obj.year = year
@@ -363,13 +415,21 @@ def save_record(
         for k, v in fields.items():
             setattr(obj, k, _value_for_field(ltype, k, v))
         if created:
-            obj.source = via if via in ("form", "import", "api", "demo") else {"web": "form", "cli": "import", "job": "import"}.get(via, "form")
+            obj.source = (
+                via
+                if via in ("form", "import", "api", "demo")
+                else {"web": "form", "cli": "import", "job": "import"}.get(via, "form")
+            )
             obj.created_by = actor if getattr(actor, "is_authenticated", False) else None
         after = audit.snapshot(obj)
         changes = audit.diff(before, after)
-        old_people = {} if created else {
-            (c.field, c.id_hmac) for c in PersonCheck.objects.filter(ledger=ltype.key, record_id=obj.pk)
-        }
+        old_people = (
+            {}
+            if created
+            else {
+                (c.field, c.id_hmac) for c in PersonCheck.objects.filter(ledger=ltype.key, record_id=obj.pk)
+            }
+        )
         new_people = {(p.column, p.id_hmac) for p in people}
         if not created and not changes and old_people == new_people:
             obj.outcome = "unchanged"
@@ -386,7 +446,10 @@ def save_record(
             object_id=obj.pk,
             object_repr=f"{ltype.zh} #{obj.pk}",
             region_code=region_code,
-            changes={**changes, **({"people": ["[personal]", "[personal]"]} if old_people != new_people else {})},
+            changes={
+                **changes,
+                **({"people": ["[personal]", "[personal]"]} if old_people != new_people else {}),
+            },
             via=via,
         )
         obj.outcome = "created" if created else "updated"
@@ -394,7 +457,13 @@ def save_record(
 
 
 def _write_people(
-    ltype: LedgerType, obj: LedgerRecord, people: list[_Person], *, actor: Any, via: str, check_rate: bool | None
+    ltype: LedgerType,
+    obj: LedgerRecord,
+    people: list[_Person],
+    *,
+    actor: Any,
+    via: str,
+    check_rate: bool | None,
 ) -> None:
     PersonCheck.objects.filter(ledger=ltype.key, record_id=obj.pk).delete()
     to_check = [p for p in people if p.verify]
@@ -402,7 +471,9 @@ def _write_people(
         try:
             verify.rate_limit(actor, len(to_check))
         except verify.RateLimited:
-            raise RecordInvalid([("", "核验过于频繁，请一分钟后再试", "too many registry checks; try again in a minute")]) from None
+            raise RecordInvalid(
+                [("", "核验过于频繁，请一分钟后再试", "too many registry checks; try again in a minute")]
+            ) from None
     area = verify.helped_area(side_regions(obj.pairing, HELPED))
     results = verify.check_people(
         [verify.Query(p.id_hmac, p.on or dt.date(obj.year, 12, 31), area, p.accept_exited) for p in to_check]
@@ -413,9 +484,17 @@ def _write_people(
         r = by_column.get((p.column, p.id_hmac))
         rows.append(
             PersonCheck(
-                ledger=ltype.key, record_id=obj.pk, field=p.column, id_hmac=p.id_hmac, id_masked=p.id_masked,
-                verify=p.verify, ok=r.ok if r else None, reason=r.reason if r else "not_checked",
-                on_date=p.on, member_id=r.member_id if r else None, household_id=r.household_id if r else None,
+                ledger=ltype.key,
+                record_id=obj.pk,
+                field=p.column,
+                id_hmac=p.id_hmac,
+                id_masked=p.id_masked,
+                verify=p.verify,
+                ok=r.ok if r else None,
+                reason=r.reason if r else "not_checked",
+                on_date=p.on,
+                member_id=r.member_id if r else None,
+                household_id=r.household_id if r else None,
                 dataset_id=r.dataset_id if r else None,
             )
         )
@@ -423,14 +502,18 @@ def _write_people(
     flagged = any(r.ok is False for r in rows)
     if flagged != obj.flagged:
         obj.flagged = flagged
-        type(obj).objects.filter(pk=obj.pk).update(flagged=flagged)
+        type(obj).objects.filter(pk=obj.pk).update(flagged=flagged)  # type: ignore[attr-defined]
     verify.log_checks(actor=actor, ledger=ltype.key, n=len(to_check), via=via, region_code=obj.region_code)
 
 
 def _require_unlocked(ltype: LedgerType, record: LedgerRecord) -> None:
     if Period.objects.filter(
-        ledger=ltype.key, pairing_id=record.pairing_id, side=ltype.side, year=record.year,
-        period_no=record.period_no, locked=True,
+        ledger=ltype.key,
+        pairing_id=record.pairing_id,
+        side=ltype.side,
+        year=record.year,
+        period_no=record.period_no,
+        locked=True,
     ).exists():
         raise RecordInvalid([("", LOCKED_ZH, LOCKED_EN)])
 
@@ -445,8 +528,14 @@ def delete_record(ltype: LedgerType, *, actor: Any, record: LedgerRecord, via: s
         Attachment.objects.filter(ledger=ltype.key, record_id=pk).delete()
         record.delete()
         audit.record(
-            actor=actor, action="delete", object_type=ltype.key, object_id=pk, object_repr=f"{ltype.zh} #{pk}",
-            region_code=snap.get("region_code"), changes=audit.diff(snap, {}), via=via,
+            actor=actor,
+            action="delete",
+            object_type=ltype.key,
+            object_id=pk,
+            object_repr=f"{ltype.zh} #{pk}",
+            region_code=snap.get("region_code"),
+            changes=audit.diff(snap, {}),
+            via=via,
         )
 
 
@@ -472,11 +561,18 @@ def confirm_record(
         record.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
         record.confirmed_at = timezone.now()
         record.confirm_note = note.strip()[:500]
-        record.save(update_fields=["confirmation", "confirmed_by", "confirmed_at", "confirm_note", "updated_at"])
+        record.save(
+            update_fields=["confirmation", "confirmed_by", "confirmed_at", "confirm_note", "updated_at"]
+        )
         audit.record(
-            actor=actor, action="confirm" if confirmed else "dispute", object_type=ltype.key, object_id=record.pk,
-            object_repr=f"{ltype.zh} #{record.pk}", region_code=record.region_code,
-            changes=audit.diff(before, audit.snapshot(record, ["confirmation", "confirm_note"])), via=via,
+            actor=actor,
+            action="confirm" if confirmed else "dispute",
+            object_type=ltype.key,
+            object_id=record.pk,
+            object_repr=f"{ltype.zh} #{record.pk}",
+            region_code=record.region_code,
+            changes=audit.diff(before, audit.snapshot(record, ["confirmation", "confirm_note"])),
+            via=via,
         )
     return record
 
@@ -485,7 +581,9 @@ def confirm_record(
 
 
 def get_period(ledger: str, pairing: Pairing, side: str, year: int, period_no: int = 0) -> Period:
-    period, _ = Period.objects.get_or_create(ledger=ledger, pairing=pairing, side=side, year=year, period_no=period_no)
+    period, _ = Period.objects.get_or_create(
+        ledger=ledger, pairing=pairing, side=side, year=year, period_no=period_no
+    )
     return period
 
 
@@ -496,7 +594,11 @@ def next_step(period: Period) -> flows.Step | None:
 
 def may_advance(user: Any, period: Period) -> bool:
     step = next_step(period)
-    return step is not None and not period.locked and flows.may_take(user, step, side_regions(period.pairing, period.side))
+    return (
+        step is not None
+        and not period.locked
+        and flows.may_take(user, step, side_regions(period.pairing, period.side))
+    )
 
 
 def may_return(user: Any, period: Period) -> bool:
@@ -505,8 +607,10 @@ def may_return(user: Any, period: Period) -> bool:
 
 def may_request_unlock(user: Any, period: Period) -> bool:
     flow = flows.flow_for(period.ledger, period.side)
-    return period.locked and not period.unlock_requested and flows.may_take(
-        user, flow.steps[0], side_regions(period.pairing, period.side)
+    return (
+        period.locked
+        and not period.unlock_requested
+        and flows.may_take(user, flow.steps[0], side_regions(period.pairing, period.side))
     )
 
 
@@ -515,15 +619,26 @@ def may_grant_unlock(user: Any, period: Period) -> bool:
     return period.locked and flows.may_take(user, flow.steps[-1], side_regions(period.pairing, period.side))
 
 
-def _period_action(period: Period, *, actor: Any, action: str, role: str, note: str, via: str, before: dict[str, Any]) -> None:
+def _period_action(
+    period: Period, *, actor: Any, action: str, role: str, note: str, via: str, before: dict[str, Any]
+) -> None:
     PeriodAction.objects.create(
-        period=period, action=action, step=period.step, role=role,
-        actor=actor if getattr(actor, "is_authenticated", False) else None, note=note[:500],
+        period=period,
+        action=action,
+        step=period.step,
+        role=role,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        note=note[:500],
     )
     audit.record(
-        actor=actor, action=f"period.{action}", object_type="period", object_id=period.pk, object_repr=str(period),
+        actor=actor,
+        action=f"period.{action}",
+        object_type="period",
+        object_id=period.pk,
+        object_repr=str(period),
         region_code=side_regions(period.pairing, period.side)[0][0],
-        changes=audit.diff(before, audit.snapshot(period, ["state", "step", "locked", "unlock_requested"])), via=via,
+        changes=audit.diff(before, audit.snapshot(period, ["state", "step", "locked", "unlock_requested"])),
+        via=via,
     )
 
 
@@ -539,7 +654,9 @@ def advance_period(period: Period, *, actor: Any, note: str = "", via: str = "we
         period.locked = period.step == len(flow.steps)
         period.state = Period.APPROVED if period.locked else Period.SUBMITTED
         period.save()
-        _period_action(period, actor=actor, action=step.action, role=step.role, note=note, via=via, before=before)
+        _period_action(
+            period, actor=actor, action=step.action, role=step.role, note=note, via=via, before=before
+        )
     return period
 
 
@@ -555,7 +672,9 @@ def return_period(period: Period, *, actor: Any, note: str, via: str = "web") ->
         before = audit.snapshot(period, ["state", "step", "locked", "unlock_requested"])
         period.step, period.state = 0, Period.OPEN
         period.save()
-        _period_action(period, actor=actor, action="return", role=step.role, note=note, via=via, before=before)
+        _period_action(
+            period, actor=actor, action="return", role=step.role, note=note, via=via, before=before
+        )
     return period
 
 
@@ -569,7 +688,15 @@ def request_unlock(period: Period, *, actor: Any, reason: str, via: str = "web")
         before = audit.snapshot(period, ["state", "step", "locked", "unlock_requested"])
         period.unlock_requested, period.unlock_reason = True, reason.strip()[:500]
         period.save()
-        _period_action(period, actor=actor, action="unlock_request", role=flow.steps[0].role, note=reason, via=via, before=before)
+        _period_action(
+            period,
+            actor=actor,
+            action="unlock_request",
+            role=flow.steps[0].role,
+            note=reason,
+            via=via,
+            before=before,
+        )
     return period
 
 
@@ -581,7 +708,9 @@ def grant_unlock(period: Period, *, actor: Any, note: str = "", via: str = "web"
         before = audit.snapshot(period, ["state", "step", "locked", "unlock_requested"])
         period.locked, period.step, period.state, period.unlock_requested = False, 0, Period.OPEN, False
         period.save()
-        _period_action(period, actor=actor, action="unlock", role=flow.steps[-1].role, note=note, via=via, before=before)
+        _period_action(
+            period, actor=actor, action="unlock", role=flow.steps[-1].role, note=note, via=via, before=before
+        )
     return period
 
 
@@ -610,7 +739,9 @@ def add_attachment(
     name = PurePath(getattr(upload, "name", "") or "").name
     errors: list[Error] = []
     if PurePath(name).suffix.lower() not in ATTACHMENT_TYPES:
-        errors.append(("file", "文件类型不支持，请上传 PDF、图片、OFD 或 Office 文件", "unsupported file type"))
+        errors.append(
+            ("file", "文件类型不支持，请上传 PDF、图片、OFD 或 Office 文件", "unsupported file type")
+        )
     if getattr(upload, "size", 0) > MAX_ATTACHMENT:
         errors.append(("file", "文件超过 20 MB", "file larger than 20 MB"))
     entry = lookup("attachment_kind", kind)
@@ -624,14 +755,24 @@ def add_attachment(
         digest.update(chunk)
     with transaction.atomic():
         att = Attachment(
-            ledger=ltype.key, record_id=record.pk, kind=entry.code, title=(title or name)[:200],
-            sha256=digest.hexdigest(), uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            ledger=ltype.key,
+            record_id=record.pk,
+            kind=entry.code,
+            title=(title or name)[:200],
+            sha256=digest.hexdigest(),
+            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         att.file.save(name, upload, save=False)
         att.save()
         audit.record(
-            actor=actor, action="attach", object_type=ltype.key, object_id=record.pk, object_repr=att.title,
-            region_code=record.region_code, changes={"attachment": [None, att.sha256]}, via=via,
+            actor=actor,
+            action="attach",
+            object_type=ltype.key,
+            object_id=record.pk,
+            object_repr=att.title,
+            region_code=record.region_code,
+            changes={"attachment": [None, att.sha256]},
+            via=via,
         )
     return att
 

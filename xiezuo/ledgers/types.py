@@ -23,9 +23,9 @@ Conventions between the spec and the model (checked by :func:`check_type` at sta
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +48,7 @@ AREAS: dict[str, tuple[str, str]] = {
 
 PAIRING = Column("pairing", "结对关系", aliases=("结对", "结对关系编号", "结对编号", "帮扶关系"), width=30)
 YEAR = Column("year", "归属年度", kind="year", aliases=("年度", "统计年度", "所属年度"), required=True)
-REGION = Column(
-    "region_code", "行政区划代码", aliases=("区划代码", "所在地区划代码", "地区代码"), width=14
-)
+REGION = Column("region_code", "行政区划代码", aliases=("区划代码", "所在地区划代码", "地区代码"), width=14)
 COMMON_COLUMNS = (PAIRING, YEAR, REGION)
 COMMON_KEYS = frozenset(c.key for c in COMMON_COLUMNS)
 
@@ -102,7 +100,7 @@ class LedgerType:
     """One kind of ledger record (see the module docstring)."""
 
     key: str
-    model: type[models.Model]
+    model: Any  # a LedgerRecord subclass
     spec: Spec
     area: str
     zh: str
@@ -194,7 +192,11 @@ def check_type(t: LedgerType) -> None:
             continue
         if c.kind == "money" and not (c.key.endswith("_fen") and isinstance(f, models.BigIntegerField)):
             errors.append(f"money column {c.key} must end in _fen and be a BigIntegerField")
-        if c.key in t.orgs and not (isinstance(f, models.ForeignKey) and f.related_model._meta.label == "pairings.Organisation"):
+        if c.key in t.orgs and not (
+            isinstance(f, models.ForeignKey)
+            and getattr(f.related_model, "_meta", None) is not None
+            and f.related_model._meta.label == "pairings.Organisation"  # type: ignore[union-attr]
+        ):
             errors.append(f"organisation column {c.key} must be a ForeignKey to pairings.Organisation")
     for p in t.people:
         if p.column not in keys or t.spec.column(p.column).kind != "raw":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -58,7 +59,8 @@ def rate_limit(actor: object, n: int) -> None:
     if not getattr(actor, "is_authenticated", False):
         return
     since = timezone.now() - dt.timedelta(minutes=1)
-    recent = AuditEntry.objects.filter(actor=actor, action=CHECK_ACTION, at__gte=since).values_list(
+    user: Any = actor
+    recent = AuditEntry.objects.filter(actor=user, action=CHECK_ACTION, at__gte=since).values_list(
         "batch", flat=True
     )
     used = sum(int(b.get("people", 0)) for b in recent)
@@ -73,9 +75,18 @@ def check_people(queries: Sequence[Query]) -> list[Result]:
     hmacs = sorted({q.id_hmac for q in queries})
     members = {
         m.id_hmac: m
-        for m in Member.objects.filter(id_hmac__in=hmacs).select_related("household").only(
-            "id", "id_hmac", "region_code", "entered_on", "left_on", "leave_reason", "last_dataset_id",
-            "household__id", "household__region_code",
+        for m in Member.objects.filter(id_hmac__in=hmacs)
+        .select_related("household")
+        .only(
+            "id",
+            "id_hmac",
+            "region_code",
+            "entered_on",
+            "left_on",
+            "leave_reason",
+            "last_dataset_id",
+            "household__id",
+            "household__region_code",
         )
     }
     household_ids = sorted({m.household_id for m in members.values()})

@@ -12,23 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+import multiprocessing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count
+import numpy as np
+import polars as pl
+from django.db import connection, transaction
 
 from xiezuo.core import audit
-from xiezuo.core.bulk import insert_rows
 from xiezuo.core.crypto import get_cipher, mask_id, mask_name
 from xiezuo.core.scope import Scope, scope_for
-from xiezuo.core.tabular import parse
+from xiezuo.core.tabular import Summary
 from xiezuo.core.tabular.errors import CellError, ParsedRow, write_errors
 from xiezuo.regions.models import CodeHistory, Region
 from xiezuo.registry import rules
+from xiezuo.registry.batches import Batch, read_batches
 from xiezuo.registry.columns import REGISTRY
 from xiezuo.registry.idnumbers import (
     MESSAGES_EN,
@@ -37,18 +38,12 @@ from xiezuo.registry.idnumbers import (
     truncated_column,
     validate_ids,
 )
-from xiezuo.registry.models import (
-    Dataset,
-    Household,
-    HouseholdIncome,
-    HouseholdStatus,
-    Member,
-    Monitoring,
-    StagedRow,
-)
+from xiezuo.registry.models import Dataset, HouseholdStatus, Member
 
-BATCH = 20_000
-MERGE_HOUSEHOLDS = 5_000
+BATCH = 250_000  # rows read, validated, sealed and staged at a time
+MERGE_HOUSEHOLDS = 1_000_000  # households merged per transaction
+CRYPTO_WORKERS = 2  # processes sealing personal data (keyed hashes, AES-GCM) of big batches
+CRYPTO_POOL_MIN_ROWS = 50_000  # smaller batches are sealed in-process
 Progress = Callable[[int, int | None, str], None]
 
 
@@ -183,22 +178,18 @@ def place_key(name: str, suffixes: tuple[str, ...]) -> str:
     return text
 
 
-def _batched(rows: Iterator[ParsedRow], n: int) -> Iterator[list[ParsedRow]]:
-    while batch := list(islice(rows, n)):
-        yield batch
-
-
 KEY_OF_HEADER = {c.header: c.key for c in REGISTRY.columns}
 
 
-def _cell_error(row: ParsedRow, header: str, zh: str, en: str, code: str) -> CellError:
+def _cell_error(batch: Batch, i: int, header: str, zh: str, en: str, code: str) -> CellError:
     """An error found after parsing, placed on the sheet's own cell (its label and position)."""
-    position = row.positions.get(KEY_OF_HEADER.get(header, ""))
+    position = batch.positions.get(KEY_OF_HEADER.get(header, ""))
     if position is None and header == "行政区划代码":
-        position = row.positions.get("village")
-    label = row.labels[position] if position is not None and position < len(row.labels) else header
+        position = batch.positions.get("village")
+    labels = batch.labels
+    label = labels[position] if position is not None and position < len(labels) else header
     return CellError(
-        row=row.row_number,
+        row=batch.row_numbers[i],
         column_header=label or header,
         code=code,
         message_zh=zh,
@@ -207,193 +198,359 @@ def _cell_error(row: ParsedRow, header: str, zh: str, en: str, code: str) -> Cel
     )
 
 
-def _stage_batch(
-    batch: list[ParsedRow],
-    *,
-    import_key: str,
-    seq0: int,
-    data_year: int | None,
-    as_of: dt.date,
-    scope: Scope,
-    resolver: RegionResolver,
-    address_codes: frozenset[int],
-) -> list[tuple[Any, ...]]:
+# --- staging: validate a batch by columns, seal personal data, write it to the staging table ----
+
+# (column, SQL type on PostgreSQL); SQLite stores the same with its own affinities.
+STAGE_COLUMNS: list[tuple[str, str]] = [
+    ("seq", "bigint"),
+    ("source", "text"),
+    ("row_number", "integer"),
+    ("household_number", "text"),
+    ("id_hmac", "text"),
+    ("region_code", "bigint"),
+    ("ok", "boolean"),
+    ("errors", "text"),  # JSON [[column header, message zh, message en, position], ...]
+    ("id_cipher", "text"),
+    ("id_masked", "text"),
+    ("name_cipher", "text"),
+    ("name_hmac", "text"),
+    ("name_masked", "text"),
+    ("birth_date", "date"),
+    ("sex", "text"),
+    ("relation", "text"),
+    ("attribute", "text"),
+    ("main_cause", "text"),
+    ("standard", "text"),
+    ("registered_year", "integer"),
+    ("planned_exit_year", "integer"),
+    ("exit_year", "integer"),
+    ("status", "text"),
+    ("monitoring_type", "text"),
+    ("monitoring_since", "date"),
+    ("pathway", "text"),
+    ("income", "bigint"),
+    ("entry_reason", "text"),
+    ("entered_on", "date"),
+    ("leave_reason", "text"),
+    ("left_on", "date"),
+]
+STAGE_NAMES = [c for c, _ in STAGE_COLUMNS]
+SEALED = ("id_hmac", "id_cipher", "id_masked", "name_hmac", "name_cipher", "name_masked")
+VALUE_KEYS = (
+    "relation",
+    "attribute",
+    "main_cause",
+    "standard",
+    "registered_year",
+    "planned_exit_year",
+    "exit_year",
+    "status",
+    "monitoring_type",
+    "monitoring_since",
+    "pathway",
+    "entry_reason",
+    "entered_on",
+    "leave_reason",
+    "left_on",
+)
+RULE_KEYS = ("status", "registered_year", "exit_year", "leave_reason", "left_on")
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass
+class Stage:
+    """The import's staging tables: rows (``rows``) and, once checked, households (``households``)."""
+
+    key: str
+    keys: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """(seq, 60-bit prefix of id_hmac, hash of the household number) of the good rows."""
+
+    @property
+    def rows(self) -> str:
+        return f"registry_stage_{self.key[:16]}"
+
+    @property
+    def households(self) -> str:
+        return f"registry_stage_hh_{self.key[:16]}"
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            for table in (self.rows, self.households):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def create(self) -> None:
+        self.drop()
+        with connection.cursor() as cursor:
+            if _pg():
+                cols = ", ".join(f"{c} {t}" for c, t in STAGE_COLUMNS)
+                cursor.execute(f"CREATE UNLOGGED TABLE {self.rows} ({cols})")
+            else:
+                cols = ", ".join(
+                    "seq INTEGER PRIMARY KEY" if c == "seq" else f"{c} {t}" for c, t in STAGE_COLUMNS
+                )
+                cursor.execute(f"CREATE TEMP TABLE {self.rows} ({cols})")
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """COPY (PostgreSQL, CSV made by polars) or executemany (SQLite) of a batch's rows."""
+        frame = frame.select(STAGE_NAMES)
+        with connection.cursor() as cursor:
+            if _pg():
+                sql = f"COPY {self.rows} ({', '.join(STAGE_NAMES)}) FROM STDIN (FORMAT csv)"
+                with cursor.cursor.copy(sql) as copy:
+                    copy.write(frame.write_csv(include_header=False).encode())
+            else:
+                marks = ", ".join(["%s"] * len(STAGE_NAMES))
+                sql = f"INSERT INTO {self.rows} ({', '.join(STAGE_NAMES)}) VALUES ({marks})"
+                rows = frame.rows()
+                for start in range(0, len(rows), 50_000):
+                    cursor.executemany(sql, rows[start : start + 50_000])
+
+    def set_errors(self, errors: dict[int, list[list[Any]]]) -> None:
+        """Reject the rows ``seq → errors`` (appended to any errors they had)."""
+        if not errors:
+            return
+        with connection.cursor() as cursor:
+            seqs = list(errors)
+            if _pg():
+                cursor.execute(f"SELECT seq, errors FROM {self.rows} WHERE seq = ANY(%s)", [seqs])
+            else:
+                cursor.execute(
+                    f"SELECT seq, errors FROM {self.rows} WHERE seq IN (SELECT value FROM json_each(%s))",
+                    [json.dumps(seqs)],
+                )
+            old = {seq: json.loads(e) if e else [] for seq, e in cursor.fetchall()}
+            new = [(json.dumps([*old.get(s, []), *e], ensure_ascii=False), s) for s, e in errors.items()]
+            if _pg():
+                cursor.execute(
+                    f"UPDATE {self.rows} AS s SET ok = false, errors = v.e "
+                    "FROM unnest(%s::text[], %s::bigint[]) AS v(e, seq) WHERE s.seq = v.seq",
+                    [[e for e, _ in new], [s for _, s in new]],
+                )
+            else:
+                cursor.executemany(f"UPDATE {self.rows} SET ok = 0, errors = %s WHERE seq = %s", new)
+
+    def fetch(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(rows=self.rows, hh=self.households), params or [])
+            return list(cursor.fetchall())
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(rows=self.rows, hh=self.households), params or [])
+            return int(cursor.rowcount or 0)
+
+
+def _seal(ids: list[str], names: list[str]) -> tuple[list[str], ...]:
+    """Keyed hashes, ciphertexts and masks of ID numbers and names (runs in the crypto workers)."""
     cipher = get_cipher()
-    checks = validate_ids([r.values.get("id_number") for r in batch], as_of=as_of, extra_codes=address_codes)
-    ok_col = checks["ok"].to_list()
-    err_col = checks["error"].to_list()
-    norm_col = checks["normalised"].to_list()
-    birth_col = checks["birth"].to_list()
-    sex_col = checks["sex"].to_list()
-    out: list[tuple[Any, ...]] = []
-    for i, row in enumerate(batch):
-        v = row.values
-        errors = list(row.errors)
-        ident = norm_col[i]
-        if not ok_col[i] and not any(e.column_header == "证件号码" for e in errors):
-            code = err_col[i]
-            errors.append(_cell_error(row, "证件号码", MESSAGES_ZH[code], MESSAGES_EN[code], code))
-        region_code = None
-        if v.get("region_code"):
-            region_code = resolver.by_code(str(v["region_code"]))
-            if region_code is None:
-                errors.append(
-                    _cell_error(
-                        row,
-                        "行政区划代码",
-                        f"行政区划代码「{v['region_code']}」不是有效的村或乡镇代码",
-                        "unknown village or township code",
-                        "unknown_region",
-                    )
+    encrypt = cipher.encrypt
+    return (
+        cipher.hmac_many(ids),
+        [encrypt(x) for x in ids],
+        [mask_id(x) for x in ids],
+        cipher.hmac_many(names),
+        [encrypt(x) for x in names],
+        [mask_name(x) for x in names],
+    )
+
+
+class Sealer:
+    """Seals a batch in-process, or (big batches) split over a pool of worker processes while the
+    main process reads and validates the next batch."""
+
+    def __init__(self) -> None:
+        self._pool: Any = None
+
+    def submit(self, ids: list[str], names: list[str]) -> Callable[[], tuple[list[str], ...]]:
+        if len(ids) < CRYPTO_POOL_MIN_ROWS or CRYPTO_WORKERS < 2:
+            done = _seal(ids, names)
+            return lambda: done
+        if self._pool is None:
+            get_cipher()  # keys read once, inherited by the forked workers
+            self._pool = multiprocessing.get_context("fork").Pool(CRYPTO_WORKERS)
+        step = -(-len(ids) // CRYPTO_WORKERS)
+        parts = [
+            self._pool.apply_async(_seal, (ids[i : i + step], names[i : i + step]))
+            for i in range(0, len(ids), step)
+        ]
+
+        def result() -> tuple[list[str], ...]:
+            got = [p.get() for p in parts]
+            return tuple([x for g in got for x in g[k]] for k in range(6))
+
+        return result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+@dataclass
+class _Context:
+    data_year: int | None
+    as_of: dt.date
+    scope: Scope
+    resolver: RegionResolver
+    addresses: frozenset[int]
+    region_cache: dict[str, int | None] = field(default_factory=dict)
+    names_cache: dict[tuple[str, str], int | None] = field(default_factory=dict)
+
+
+def _rule_errors(frame: pl.DataFrame, data_year: int) -> dict[int, list[rules.Problem]]:
+    """Year and date rules, run once per distinct combination of the fields they read."""
+    out: dict[int, list[rules.Problem]] = {}
+    groups = (
+        frame.select(RULE_KEYS)
+        .with_row_index("i")
+        .group_by(list(RULE_KEYS), maintain_order=True)
+        .agg(pl.col("i"))
+    )
+    for combo in groups.iter_rows(named=True):
+        problems = rules.check_row(combo, data_year=data_year)
+        if problems:
+            for i in combo["i"]:
+                out[i] = problems
+    return out
+
+
+def _validate(batch: Batch, ctx: _Context) -> tuple[pl.DataFrame, np.ndarray]:
+    """The batch as staging rows without the sealed columns, and the indexes of its good rows."""
+    f = batch.frame
+    n = len(batch)
+    errs: dict[int, list[CellError]] = {i: list(e) for i, e in batch.errors.items()}
+    checks = validate_ids(batch.ids, as_of=ctx.as_of, extra_codes=ctx.addresses)
+    for i in (~checks["ok"]).arg_true().to_list():
+        row = errs.setdefault(i, [])
+        if not any(e.column_header == "证件号码" for e in row):
+            code = checks["error"][i]
+            row.append(_cell_error(batch, i, "证件号码", MESSAGES_ZH[code], MESSAGES_EN[code], code))
+    # Regions: each distinct code (or township and village) resolved once.
+    codes_text = f["region_code"]
+    for text in codes_text.drop_nulls().unique().to_list():
+        if text not in ctx.region_cache:
+            ctx.region_cache[text] = ctx.resolver.by_code(str(text))
+    region = codes_text.replace_strict(ctx.region_cache, default=None, return_dtype=pl.Int64)
+    by_name = codes_text.is_null() & f["township"].is_not_null() & f["village"].is_not_null()
+    if by_name.any():
+        towns, villages = f["township"].to_list(), f["village"].to_list()
+        got = region.to_list()
+        for i in by_name.arg_true().to_list():
+            key = (towns[i], villages[i])
+            if key not in ctx.names_cache:
+                ctx.names_cache[key] = ctx.resolver.by_names(*key)
+            got[i] = ctx.names_cache[key]
+        region = pl.Series("region_code", got, dtype=pl.Int64)
+    missing_region = region.is_null()
+    if missing_region.any():
+        texts, towns, villages = codes_text.to_list(), f["township"].to_list(), f["village"].to_list()
+        for i in missing_region.arg_true().to_list():
+            if texts[i]:
+                e = _cell_error(
+                    batch,
+                    i,
+                    "行政区划代码",
+                    f"行政区划代码「{texts[i]}」不是有效的村或乡镇代码",
+                    "unknown village or township code",
+                    "unknown_region",
                 )
-        elif v.get("township") and v.get("village"):
-            region_code = resolver.by_names(str(v["township"]), str(v["village"]))
-            if region_code is None:
-                errors.append(
-                    _cell_error(
-                        row,
-                        "村",
-                        f"在您管辖的县内找不到「{v['township']}{v['village']}」",
-                        "no such township and village in your county",
-                        "unknown_village",
-                    )
+            elif towns[i] and villages[i]:
+                e = _cell_error(
+                    batch,
+                    i,
+                    "村",
+                    f"在您管辖的县内找不到「{towns[i]}{villages[i]}」",
+                    "no such township and village in your county",
+                    "unknown_village",
                 )
-        else:
-            errors.append(
-                _cell_error(
-                    row,
+            else:
+                e = _cell_error(
+                    batch,
+                    i,
                     "行政区划代码",
                     "请填写行政区划代码，或填写乡镇和村名称",
                     "a region code, or township and village names, is required",
                     "region_missing",
                 )
-            )
-        if region_code is not None and not scope.contains(region_code):
-            errors.append(
+            errs.setdefault(i, []).append(e)
+    if not ctx.scope.national:
+        inside = [c for c in region.drop_nulls().unique().to_list() if ctx.scope.contains(c)]
+        outside = region.is_not_null() & ~region.is_in(inside)
+        for i in outside.arg_true().to_list():
+            errs.setdefault(i, []).append(
                 _cell_error(
-                    row, "行政区划代码", "该地区不在您的管辖范围内", "outside your area", "out_of_scope"
+                    batch, i, "行政区划代码", "该地区不在您的管辖范围内", "outside your area", "out_of_scope"
                 )
             )
-        if data_year is not None:
-            for p in rules.check_row(v, data_year=data_year):
-                errors.append(_cell_error(row, p.column, p.zh, p.en, p.code))
-        if not v.get("name") and not any(e.column_header == "姓名" for e in errors):
-            errors.append(_cell_error(row, "姓名", "姓名不能为空", "name is required", "missing"))
-        payload: dict[str, Any] = {}
-        id_hmac = ""
-        if not errors and ident is not None:
-            id_hmac = cipher.hmac(ident)
-            payload = {
-                k: (val.isoformat() if isinstance(val, dt.date) else val)
-                for k, val in v.items()
-                if k not in ("id_number", "name", "region_code", "township", "village")
-            }
-            payload.update(
-                id_cipher=cipher.encrypt(ident),
-                id_masked=mask_id(ident),
-                name_cipher=cipher.encrypt(v["name"]),
-                name_hmac=cipher.hmac(v["name"]),
-                name_masked=mask_name(v["name"]),
-                birth_date=birth_col[i].isoformat(),
-                sex=sex_col[i],
+    if ctx.data_year is not None:
+        for i, problems in sorted(_rule_errors(f, ctx.data_year).items()):
+            errs.setdefault(i, []).extend(
+                _cell_error(batch, i, p.column, p.zh, p.en, p.code) for p in problems
             )
-        raw = json.dumps(
-            {
-                "labels": list(row.labels),
-                "cells": [_jsonable(c) for c in row.raw],
-                "positions": row.positions,
-            },
-            ensure_ascii=False,
-        )
-        out.append(
-            (
-                import_key,
-                seq0 + i,
-                row.source,
-                row.row_number,
-                str(v.get("household_number") or "")[:40],
-                id_hmac,
-                region_code,
-                json.dumps(payload, ensure_ascii=False),
-                cipher.encrypt(raw),
-                json.dumps(
-                    [[e.column_header, e.message_zh, e.message_en, e.column] for e in errors],
-                    ensure_ascii=False,
-                ),
+    for i in f["name"].is_null().arg_true().to_list():
+        row = errs.setdefault(i, [])
+        if not any(e.column_header == "姓名" for e in row):
+            row.append(_cell_error(batch, i, "姓名", "姓名不能为空", "name is required", "missing"))
+    bad = np.zeros(n, dtype=bool)
+    error_text: list[str | None] = [None] * n
+    for i, row in errs.items():
+        if row:
+            bad[i] = True
+            error_text[i] = json.dumps(
+                [[e.column_header, e.message_zh, e.message_en, e.column] for e in row], ensure_ascii=False
             )
-        )
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
-
-
-STAGE_COLUMNS = [
-    "import_key",
-    "seq",
-    "source",
-    "row_number",
-    "household_number",
-    "id_hmac",
-    "region_code",
-    "payload",
-    "raw_cipher",
-    "errors",
-]
-
-
-def _add_error(import_key: str, seqs: Iterable[int], header: str, zh: str, en: str) -> None:
-    for row in StagedRow.objects.filter(import_key=import_key, seq__in=list(seqs)):
-        row.errors = [*row.errors, [header, zh, en]]
-        row.save(update_fields=["errors"])
-
-
-def _cross_checks(import_key: str, *, data_year: int, view_scope: Scope) -> None:
-    """Checks across rows: one person, one household within the file, and within the data year."""
-    ok = StagedRow.objects.filter(import_key=import_key, errors=[])
-    dup = (
-        ok.values("id_hmac")
-        .annotate(n=Count("household_number", distinct=True))
-        .filter(n__gt=1)
-        .values_list("id_hmac", flat=True)
+    ok = ~bad
+    frame = pl.DataFrame(
+        {
+            "seq": pl.int_range(batch.seq0, batch.seq0 + n, eager=True, dtype=pl.Int64),
+            "source": pl.Series([batch.source] * n, dtype=pl.String),
+            "row_number": pl.Series(batch.row_numbers, dtype=pl.Int64),
+            "household_number": f["household_number"].fill_null("").str.slice(0, 40),
+            "region_code": region,
+            "ok": pl.Series(ok),
+            "errors": pl.Series(error_text, dtype=pl.String),
+            "birth_date": checks["birth"],
+            "sex": checks["sex"],
+            "income": f["income_per_capita"].cast(pl.Int64),
+            **{k: f[k] for k in VALUE_KEYS},
+            "_id": checks["normalised"],
+            "_name": f["name"],
+        }
     )
-    for hmac in list(dup):
-        rows = list(ok.filter(id_hmac=hmac).values_list("seq", "household_number", "row_number"))
-        for seq, number, _row in rows:
-            others = sorted({n for _, n, _ in rows if n != number})
-            lines = sorted({str(r) for _, n, r in rows if n != number})
-            _add_error(
-                import_key,
-                [seq],
-                "证件号码",
-                "同一证件号码出现在本文件的其他户中（户编号 {}，第 {} 行）".format(
-                    "、".join(others), "、".join(lines)
-                ),
-                "the same ID number is in another household of this file",
-            )
-    # Same person already registered in another household in this data year, not in this file.
-    numbers_here = ok.values("household_number")
-    clash = (
-        Member.objects.filter(
-            id_hmac__in=ok.values("id_hmac"),
-            left_on__isnull=True,
-            household__last_dataset__data_year=data_year,
-        )
-        .exclude(household__number__in=numbers_here)
-        .values_list("id_hmac", "household__number", "household__region_code")
+    return frame, np.flatnonzero(ok)
+
+
+def _with_sealed(frame: pl.DataFrame, ok: np.ndarray, sealed: tuple[list[str], ...]) -> pl.DataFrame:
+    n = frame.height
+    cols: dict[str, pl.Series] = {}
+    for name, values_ in zip(SEALED, sealed, strict=True):
+        full: list[str | None] = [None] * n
+        for i, v in zip(ok.tolist(), values_, strict=True):
+            full[i] = v
+        cols[name] = pl.Series(name, full, dtype=pl.String)
+    return frame.with_columns(**cols).drop("_id", "_name")
+
+
+def _seal_inputs(frame: pl.DataFrame, ok: np.ndarray) -> tuple[list[str], list[str]]:
+    idx = pl.Series(ok, dtype=pl.UInt32)
+    return frame["_id"].gather(idx).to_list(), frame["_name"].gather(idx).to_list()
+
+
+def _hmac_key64(frame: pl.DataFrame) -> pl.DataFrame:
+    """A 60-bit prefix of each good row's keyed hash and a hash of its household number, to find
+    repeated people across the whole file in memory (the exact check then runs on the few found)."""
+    return frame.filter(pl.col("ok")).select(
+        "seq",
+        h=pl.col("id_hmac").str.slice(0, 15).str.to_integer(base=16),
+        hh=pl.col("household_number").hash(),
     )
-    for hmac, number, region_code in clash:
-        seqs = list(ok.filter(id_hmac=hmac).values_list("seq", flat=True))
-        if view_scope.contains(region_code):
-            zh = f"该证件号码已在本年度其他户登记（户编号 {number}），请核实"
-        else:
-            zh = "该身份证号已在其他地区登记，请联系上级核实"
-        _add_error(
-            import_key, seqs, "证件号码", zh, "the ID number is registered in another household this year"
-        )
+
+
+# --- import -------------------------------------------------------------------------------------
 
 
 def import_registry(
@@ -413,35 +570,91 @@ def import_registry(
     if scope.is_empty:
         raise ImportRefused("您没有导入建档立卡数据的权限", "you may not import registry data")
     sha = file_sha256(path)
-    rows, summary = parse(path, REGISTRY)
     result = ImportResult(dry_run=dry_run, data_year=data_year, as_of=as_of)
     import_key = hashlib.sha256(
         f"{sha}:{data_year}:{as_of}:{getattr(actor, 'pk', 'system')}".encode()
     ).hexdigest()
-    StagedRow.objects.filter(import_key=import_key).delete()  # a killed run's leftovers
-    resolver = RegionResolver(scope)
-    addresses = known_address_codes()
-    seq = 0
-    ids_seen: list[object] = []
-    years_checked = data_year is not None  # else the year rules run once the sheet gave the year
-    for batch in _batched(rows, BATCH):
-        staged = _stage_batch(
-            batch,
-            import_key=import_key,
-            seq0=seq,
-            data_year=data_year,
-            as_of=as_of or dt.date.today(),
-            scope=scope,
-            resolver=resolver,
-            address_codes=addresses,
+    restore_indexes()  # a killed initial load's deferred indexes come back first
+    stage = Stage(import_key)
+    stage.create()  # a killed run's leftovers are dropped
+    sealer = Sealer()
+    try:
+        summary = _stage_file(path, stage, sealer, scope, data_year, as_of, result, progress)
+    finally:
+        sealer.close()
+    try:
+        return _check_and_merge(
+            path, stage, summary, actor, data_year, as_of, result, dry_run, errors_out, progress, sha
         )
+    finally:
+        stage.drop()
+
+
+def _stage_file(
+    path: Path,
+    stage: Stage,
+    sealer: Sealer,
+    scope: Scope,
+    data_year: int | None,
+    as_of: dt.date | None,
+    result: ImportResult,
+    progress: Progress | None,
+) -> Summary:
+    ctx = _Context(
+        data_year=data_year,
+        as_of=as_of or dt.date.today(),
+        scope=scope,
+        resolver=RegionResolver(scope),
+        addresses=known_address_codes(),
+    )
+    summaries: list[Summary] = []
+    keys: list[pl.DataFrame] = []
+    ids_seen: list[object] = []
+    pending: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[list[str], ...]]] | None = None
+    read = 0
+
+    def flush(item: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[list[str], ...]]]) -> None:
+        nonlocal read
+        frame, ok, sealed = item
+        staged = _with_sealed(frame, ok, sealed())
         with transaction.atomic():
-            insert_rows(StagedRow, STAGE_COLUMNS, staged)
-        if len(ids_seen) < 2000:
-            ids_seen.extend(r.values.get("id_number") for r in batch[: 2000 - len(ids_seen)])
-        seq += len(batch)
+            stage.write(staged)
+        keys.append(_hmac_key64(staged))
+        read += staged.height
         if progress:
-            progress(seq, None, f"已读取 {seq} 行")
+            progress(read, None, f"已读取 {read} 行")
+
+    for batch in read_batches(path, REGISTRY, summaries, size=BATCH):
+        if len(ids_seen) < 2000:
+            ids = batch.ids.to_list() if isinstance(batch.ids, pl.Series) else list(batch.ids)
+            ids_seen.extend(ids[: 2000 - len(ids_seen)])
+        frame, ok = _validate(batch, ctx)
+        item = (frame, ok, sealer.submit(*_seal_inputs(frame, ok)))
+        if pending is not None:
+            flush(pending)
+        pending = item
+    if pending is not None:
+        flush(pending)
+    summary = summaries[0] if summaries else Summary()
+    result.notes.extend([MESSAGES_ZH["truncated_column"]] if truncated_column(ids_seen) else [])
+    stage.keys = pl.concat(keys) if keys else pl.DataFrame()
+    return summary
+
+
+def _check_and_merge(
+    path: Path,
+    stage: Stage,
+    summary: Summary,
+    actor: Any,
+    data_year: int | None,
+    as_of: dt.date | None,
+    result: ImportResult,
+    dry_run: bool,
+    errors_out: str | Path | None,
+    progress: Progress | None,
+    sha: str,
+) -> ImportResult:
+    years_checked = data_year is not None  # else the year rules run once the sheet gave the year
     # The as-of date and data year may come from the sheet (填报日期 / 数据截止日期).
     if as_of is None:
         stated = summary.as_of
@@ -450,50 +663,136 @@ def import_registry(
     if data_year is None and as_of is not None:
         data_year = as_of.year
     if as_of is None or data_year is None:
-        StagedRow.objects.filter(import_key=import_key).delete()
         raise ImportRefused(
             "请用 --data-year 和 --as-of 指明数据年度和数据截止日期（表中未写明填报日期或数据截止日期）",
             "give --data-year and --as-of: the sheet states no as-of date",
         )
     result.data_year, result.as_of = data_year, as_of
-    if truncated_column(ids_seen):
-        result.notes.append(MESSAGES_ZH["truncated_column"])
     result.notes.extend(summary.unit_notes_zh(REGISTRY))
-    if not (summary.read or StagedRow.objects.filter(import_key=import_key).exists()):
+    if _pg():
+        stage.execute("ANALYZE {rows}")
+    total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
+    if not (summary.read or total):
         reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
         raise ImportRefused(f"没有读到数据：{reasons}", "no data rows")
     if not years_checked:
-        _recheck_years(import_key, data_year)
-    _cross_checks(import_key, data_year=data_year, view_scope=scope_for(actor, "registry", "view"))
-    all_rows = StagedRow.objects.filter(import_key=import_key)
-    result.read = all_rows.count()
-    result.rejected = all_rows.exclude(errors=[]).count()
+        _recheck_years(stage, data_year)
+    _cross_checks(stage, data_year=data_year, view_scope=scope_for(actor, "registry", "view"))
+    result.read = int(total)
+    result.rejected = int(stage.fetch("SELECT COUNT(*) FROM {rows} WHERE NOT ok")[0][0])
     result.accepted = result.read - result.rejected
     if errors_out is not None:
-        result.errors_file = str(write_errors(errors_out, _rejected_rows(import_key)))
-    _merge(
-        import_key, result, actor=actor, write=not dry_run, progress=progress, sha=sha, file_name=path.name
-    )
-    StagedRow.objects.filter(import_key=import_key).delete()
+        result.errors_file = str(write_errors(errors_out, _rejected_rows(stage, path)))
+    _merge(stage, result, actor=actor, write=not dry_run, progress=progress, sha=sha, file_name=path.name)
     return result
 
 
-def _recheck_years(import_key: str, data_year: int) -> None:
+def _recheck_years(stage: Stage, data_year: int) -> None:
     """Year rules need the data year, which may only be known once the whole sheet was read."""
-    for row in StagedRow.objects.filter(import_key=import_key, errors=[]).iterator():
-        problems = rules.check_row(row.payload, data_year=data_year)
-        if problems:
-            row.errors = [[p.column, p.zh, p.en] for p in problems]
-            row.save(update_fields=["errors"])
+    combos = stage.fetch(f"SELECT DISTINCT {', '.join(RULE_KEYS)} FROM {{rows}} WHERE ok")
+    errors: dict[int, list[list[Any]]] = {}
+    for combo in combos:
+        values = dict(zip(RULE_KEYS, combo, strict=True))
+        problems = rules.check_row(values, data_year=data_year)
+        if not problems:
+            continue
+        where = " AND ".join(f"{k} IS NULL" if v is None else f"{k} = %s" for k, v in values.items())
+        params = [v for v in values.values() if v is not None]
+        for (seq,) in stage.fetch(f"SELECT seq FROM {{rows}} WHERE ok AND {where}", params):
+            errors[seq] = [[p.column, p.zh, p.en] for p in problems]
+    stage.set_errors(errors)
 
 
-def _placed(row_number: int, error: list[Any], raw: dict[str, Any]) -> CellError:
+def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope) -> None:
+    """Checks across rows: one person, one household within the file, and within the data year."""
+    keys = stage.keys
+    errors: dict[int, list[list[Any]]] = {}
+    if keys.height:
+        repeated = keys.filter(pl.col("h").is_duplicated())["seq"].to_list()
+        if repeated:
+            rows = _rows_by_seq(stage, repeated, "seq, id_hmac, household_number, row_number")
+            by_person: dict[str, list[tuple[int, str, int]]] = {}
+            for seq, hmac, number, row in sorted(rows):
+                by_person.setdefault(hmac, []).append((seq, number, row))
+            for group in by_person.values():
+                if len({n for _, n, _ in group}) > 1:
+                    for seq, number, _row in group:
+                        others = sorted({n for _, n, _ in group if n != number})
+                        lines = sorted({str(r) for _, n, r in group if n != number})
+                        errors[seq] = [
+                            [
+                                "证件号码",
+                                "同一证件号码出现在本文件的其他户中（户编号 {}，第 {} 行）".format(
+                                    "、".join(others), "、".join(lines)
+                                ),
+                                "the same ID number is in another household of this file",
+                            ]
+                        ]
+                elif len(group) > 1:
+                    first = group[0][2]
+                    for seq, _number, _row in group[1:]:
+                        errors[seq] = [
+                            [
+                                "证件号码",
+                                f"同一证件号码在本户中重复出现（第 {first} 行）",
+                                "the same ID number is twice in this household",
+                            ]
+                        ]
+    stage.set_errors(errors)
+    if not Member.objects.exists():
+        return
+    # Same person already registered in another household in this data year, not in this file.
+    clash = stage.fetch(
+        "SELECT DISTINCT s.id_hmac, h.number, h.region_code FROM {rows} s "
+        "JOIN registry_member m ON m.id_hmac = s.id_hmac "
+        "JOIN registry_household h ON h.id = m.household_id "
+        "JOIN registry_dataset d ON d.id = h.last_dataset_id "
+        "WHERE s.ok AND m.left_on IS NULL AND d.data_year = %s "
+        "AND NOT EXISTS (SELECT 1 FROM {rows} s2 WHERE s2.ok AND s2.household_number = h.number)",
+        [data_year],
+    )
+    if not clash:
+        return
+    message: dict[str, str] = {}
+    for hmac, number, region_code in clash:
+        if view_scope.contains(region_code):
+            message[hmac] = f"该证件号码已在本年度其他户登记（户编号 {number}），请核实"
+        else:
+            message[hmac] = "该身份证号已在其他地区登记，请联系上级核实"
+    hit = _rows_by_hmac(stage, list(message))
+    stage.set_errors(
+        {
+            seq: [["证件号码", message[hmac], "the ID number is registered in another household this year"]]
+            for seq, hmac in hit
+        }
+    )
+
+
+def _rows_by_seq(stage: Stage, seqs: list[int], columns: str) -> list[tuple[Any, ...]]:
+    if _pg():
+        return stage.fetch(f"SELECT {columns} FROM {{rows}} WHERE seq = ANY(%s)", [seqs])
+    return stage.fetch(
+        f"SELECT {columns} FROM {{rows}} WHERE seq IN (SELECT value FROM json_each(%s))", [json.dumps(seqs)]
+    )
+
+
+def _rows_by_hmac(stage: Stage, hmacs: list[str]) -> list[tuple[Any, ...]]:
+    if _pg():
+        return stage.fetch("SELECT seq, id_hmac FROM {rows} WHERE ok AND id_hmac = ANY(%s)", [hmacs])
+    return stage.fetch(
+        "SELECT seq, id_hmac FROM {rows} WHERE ok AND id_hmac IN (SELECT value FROM json_each(%s))",
+        [json.dumps(hmacs)],
+    )
+
+
+def _placed(
+    row_number: int, error: list[Any], labels: tuple[str, ...], positions: dict[str, int]
+) -> CellError:
     """An error of a staged row on its cell: errors of cross-row checks know only the header."""
     header, zh, en = error[:3]
     position = error[3] if len(error) > 3 else None
     if position is None:
-        position = raw.get("positions", {}).get(KEY_OF_HEADER.get(header, ""))
-    labels = raw.get("labels", [])
+        position = positions.get(KEY_OF_HEADER.get(header, ""))
     label = (
         labels[position] if position is not None and position < len(labels) and labels[position] else header
     )
@@ -502,19 +801,34 @@ def _placed(row_number: int, error: list[Any], raw: dict[str, Any]) -> CellError
     )
 
 
-def _rejected_rows(import_key: str) -> Iterator[ParsedRow]:
-    cipher = get_cipher()
-    for s in StagedRow.objects.filter(import_key=import_key).exclude(errors=[]).order_by("seq").iterator():
-        raw = json.loads(cipher.decrypt(s.raw_cipher))
-        yield ParsedRow(
-            source=s.source,
-            row_number=s.row_number,
-            values={},
-            raw=raw["cells"],
-            labels=tuple(raw["labels"]),
-            errors=[_placed(s.row_number, e, raw) for e in s.errors],
+def _rejected_rows(stage: Stage, path: Path) -> Iterator[ParsedRow]:
+    """The rejected rows with their original cells, read again from the file (never stored)."""
+    rejected = {
+        seq: (source, row, json.loads(errors))
+        for seq, source, row, errors in stage.fetch(
+            "SELECT seq, source, row_number, errors FROM {rows} WHERE NOT ok ORDER BY seq"
         )
+    }
+    if not rejected:
+        return
+    for batch in read_batches(path, REGISTRY, [], size=BATCH, keep_raw=True):
+        assert batch.raw is not None
+        for i in range(len(batch)):
+            hit = rejected.get(batch.seq0 + i)
+            if hit is None:
+                continue
+            source, row, errors = hit
+            yield ParsedRow(
+                source=source,
+                row_number=row,
+                values={},
+                raw=batch.raw[i],
+                labels=batch.labels,
+                errors=[_placed(row, e, batch.labels, batch.positions) for e in errors],
+            )
 
+
+# --- merge: set-based, households in short transactions ------------------------------------------
 
 HOUSEHOLD_FIELDS = (
     "region_code",
@@ -542,31 +856,63 @@ MEMBER_FIELDS = (
 )
 
 
-def _household_values(rows: list[StagedRow]) -> dict[str, Any]:
-    head = next((r for r in rows if r.payload.get("relation") == "01"), rows[0])
-    p = head.payload
-    return {
-        "region_code": head.region_code,
-        "attribute": p.get("attribute") or "",
-        "main_cause": p.get("main_cause") or "",
-        "standard": p.get("standard") or "",
-        "registered_year": p.get("registered_year"),
-        "planned_exit_year": p.get("planned_exit_year"),
-        "exit_year": p.get("exit_year"),
-        "status": p.get("status"),
-        "monitored": bool(p.get("monitoring_type")),
-        "pathway": p.get("pathway") or "",
-        "size": sum(1 for r in rows if not r.payload.get("leave_reason")),
-        "income_per_capita_fen": p.get("income_per_capita"),
-    }
+def _differs() -> str:
+    return "IS DISTINCT FROM" if _pg() else "IS NOT"
 
 
-def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
+def _build_households(stage: Stage) -> int:
+    """One row per household of the good rows: its values (from the head's row, else the first
+    row), size, first monitoring row, what the registry holds now, and its merge chunk."""
+    pg = _pg()
+    create = "CREATE UNLOGGED TABLE" if pg else "CREATE TEMP TABLE"
+    ne = _differs()
+    if pg:
+        stage.execute("SET LOCAL work_mem = '256MB'")
+    stage.execute(f"DROP TABLE IF EXISTS {stage.households}")
+    stage.execute(
+        f"""{create} {{hh}} AS
+        WITH agg AS (
+            SELECT household_number,
+                SUM(CASE WHEN leave_reason IS NULL OR leave_reason = '' THEN 1 ELSE 0 END) AS n_members,
+                MIN(CASE WHEN monitoring_type IS NOT NULL AND monitoring_type <> '' THEN seq END) AS mon_seq,
+                COALESCE(MIN(CASE WHEN relation = '01' THEN seq END), MIN(seq)) AS head_seq
+            FROM {{rows}} WHERE ok GROUP BY household_number
+        ), w AS (
+            SELECT r.household_number AS number, r.region_code,
+                COALESCE(r.attribute, '') AS attribute, COALESCE(r.main_cause, '') AS main_cause,
+                COALESCE(r.standard, '') AS standard, r.registered_year, r.planned_exit_year,
+                r.exit_year, r.status,
+                (r.monitoring_type IS NOT NULL AND r.monitoring_type <> '') AS monitored,
+                COALESCE(r.pathway, '') AS pathway, agg.n_members AS size, r.income,
+                m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since
+            FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
+            LEFT JOIN {{rows}} m ON m.seq = agg.mon_seq
+        )
+        SELECT w.*, h.id AS household_id, h.status AS old_status,
+            (ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(MERGE_HOUSEHOLDS)} AS chunk,
+            CASE WHEN h.id IS NULL THEN 'new'
+                WHEN h.region_code {ne} w.region_code OR h.attribute {ne} w.attribute
+                    OR h.main_cause {ne} w.main_cause OR h.standard {ne} w.standard
+                    OR h.registered_year {ne} w.registered_year
+                    OR h.planned_exit_year {ne} w.planned_exit_year
+                    OR h.exit_year {ne} w.exit_year OR h.status {ne} w.status
+                    OR h.monitored {ne} w.monitored OR h.pathway {ne} w.pathway
+                    OR h.size {ne} w.size OR h.income_per_capita_fen {ne} w.income
+                THEN 'changed' ELSE 'same' END AS action
+        FROM w LEFT JOIN registry_household h ON h.number = w.number
+        """
+    )
+    stage.execute(f"CREATE INDEX {stage.households}_chunk ON {{hh}} (chunk, number)")
+    stage.execute(f"CREATE INDEX {stage.households}_number ON {{hh}} (number)")
+    if not pg:
+        stage.execute(f"CREATE INDEX {stage.rows}_household ON {{rows}} (household_number)")
+    else:
+        stage.execute("ANALYZE {hh}")
+    return int(stage.fetch("SELECT COALESCE(MAX(chunk) + 1, 0) FROM {hh}")[0][0])
 
 
 def _merge(
-    import_key: str,
+    stage: Stage,
     result: ImportResult,
     *,
     actor: Any,
@@ -575,7 +921,7 @@ def _merge(
     sha: str,
     file_name: str,
 ) -> None:
-    """Upsert households and members, household by household, in short transactions."""
+    """Upsert households and members, a chunk of households at a time, in short transactions."""
     assert result.as_of is not None and result.data_year is not None
     dataset: Dataset | None = None
     if write:
@@ -589,32 +935,37 @@ def _merge(
             },
         )
         result.dataset_id = dataset.pk
-    numbers = list(
-        StagedRow.objects.filter(import_key=import_key, errors=[])
-        .order_by("household_number")
-        .values_list("household_number", flat=True)
-        .distinct()
-    )
-    done = 0
-    for start in range(0, len(numbers), MERGE_HOUSEHOLDS):
-        chunk = numbers[start : start + MERGE_HOUSEHOLDS]
-        with transaction.atomic():
-            changed = _merge_chunk(import_key, chunk, result, dataset, write=write)
-            if write and changed:
-                audit.record(
-                    actor=actor,
-                    action="import",
-                    object_type="household",
-                    via="job" if progress else "cli",
-                    batch={
-                        "file_sha256": sha,
-                        "dataset": dataset.pk if dataset else None,
-                        "households": changed,
-                    },
-                )
-        done += len(chunk)
-        if progress:
-            progress(done, len(numbers), f"已合并 {done} 户")
+    with transaction.atomic():
+        chunks = _build_households(stage)
+    households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
+    initial = write and not Member.objects.exists()
+    deferred = False
+    try:
+        if initial and households > 100_000:
+            defer_indexes()
+            deferred = True
+        done = 0
+        for chunk in range(chunks):
+            with transaction.atomic():
+                changed = _merge_chunk(stage, chunk, result, dataset, write=write, initial=initial)
+                if write and changed:
+                    audit.record(
+                        actor=actor,
+                        action="import",
+                        object_type="household",
+                        via="job" if progress else "cli",
+                        batch={
+                            "file_sha256": sha,
+                            "dataset": dataset.pk if dataset else None,
+                            "households": changed,
+                        },
+                    )
+            done = min(households, done + MERGE_HOUSEHOLDS)
+            if progress:
+                progress(done, households, f"已合并 {done} 户")
+    finally:
+        if deferred:
+            restore_indexes()
     if write and dataset is not None:
         dataset.counts = result.counts()
         dataset.save(update_fields=["counts"])
@@ -630,166 +981,288 @@ def _merge(
 
 
 def _merge_chunk(
-    import_key: str, numbers: list[str], result: ImportResult, dataset: Dataset | None, *, write: bool
-) -> list[int]:
-    """Merge the staged rows of some households: bulk inserts for what is new, bulk updates for
-    what changed, nothing for what is the same. Returns the ids of the households written."""
-    assert result.as_of is not None and result.data_year is not None
-    staged: dict[str, list[StagedRow]] = {}
-    for s in StagedRow.objects.filter(
-        import_key=import_key, errors=[], household_number__in=numbers
-    ).order_by("seq"):
-        staged.setdefault(s.household_number, []).append(s)
-    existing = {h.number: h for h in Household.objects.filter(number__in=numbers)}
-    hmacs = [s.id_hmac for rows in staged.values() for s in rows]
-    members = {m.id_hmac: m for m in Member.objects.filter(id_hmac__in=hmacs)}
-    values = {number: _household_values(rows) for number, rows in staged.items()}
-    new_households: list[Household] = []
-    changed_households: list[Household] = []
-    status_changed: list[Household] = []
-    for number, want in values.items():
-        household = existing.get(number)
-        if household is None:
-            result.households_created += 1
-            new_households.append(
-                Household(number=number, first_dataset=dataset, last_dataset=dataset, **want)
-            )
-        elif any(getattr(household, f) != want[f] for f in HOUSEHOLD_FIELDS):
-            result.households_updated += 1
-            if household.status != want["status"]:
-                status_changed.append(household)
-            for f in HOUSEHOLD_FIELDS:
-                setattr(household, f, want[f])
-            household.last_dataset = dataset  # type: ignore[assignment]
-            changed_households.append(household)
-    if write:
-        Household.objects.bulk_create(new_households, batch_size=2000)
-        Household.objects.bulk_update(
-            changed_households, [*HOUSEHOLD_FIELDS, "last_dataset"], batch_size=2000
-        )
-        by_number = {h.number: h for h in (*new_households, *changed_households)}
-        by_number.update({n: h for n, h in existing.items() if n not in by_number})
-        _write_side_tables_bulk(
-            new_households, changed_households, status_changed, staged, values, result, dataset
-        )
-    else:
-        by_number = {**existing, **{h.number: h for h in new_households}}
-    touched = {h.number for h in (*new_households, *changed_households)}
-    new_members: list[Member] = []
-    changed_members: list[Member] = []
-    for number, rows in staged.items():
-        household = by_number[number]
-        for s in rows:
-            p = s.payload
-            want_m = {
-                "household_id": household.pk,
-                "name_hmac": p["name_hmac"],
-                "relation": p.get("relation") or "",
-                "region_code": s.region_code,
-                "entry_reason": p.get("entry_reason") or "",
-                "entered_on": _date(p.get("entered_on")),
-                "leave_reason": p.get("leave_reason") or "",
-                "left_on": _date(p.get("left_on")),
-            }
-            member = members.get(s.id_hmac)
-            if member is None:
-                result.created += 1
-                new_members.append(
-                    Member(
-                        id_hmac=s.id_hmac,
-                        id_cipher=p["id_cipher"],
-                        id_masked=p["id_masked"],
-                        name_cipher=p["name_cipher"],
-                        name_masked=p["name_masked"],
-                        birth_date=dt.date.fromisoformat(p["birth_date"]),
-                        sex=p["sex"],
-                        last_dataset=dataset,
-                        **want_m,
-                    )
-                )
-            elif number in touched or any(getattr(member, f) != want_m[f] for f in MEMBER_FIELDS):
-                result.updated += 1
-                if member.name_hmac != p["name_hmac"]:
-                    member.name_cipher, member.name_masked = p["name_cipher"], p["name_masked"]
-                for f in MEMBER_FIELDS:
-                    setattr(member, f, want_m[f])
-                member.last_dataset = dataset  # type: ignore[assignment]
-                changed_members.append(member)
-            else:
-                result.unchanged += 1
-    if write:
-        Member.objects.bulk_create(new_members, batch_size=2000)
-        Member.objects.bulk_update(
-            changed_members, [*MEMBER_FIELDS, "name_cipher", "name_masked", "last_dataset"], batch_size=2000
-        )
-    return [h.pk for h in (*new_households, *changed_households) if h.pk is not None]
-
-
-def _write_side_tables_bulk(
-    new: list[Household],
-    changed: list[Household],
-    status_changed: list[Household],
-    staged: dict[str, list[StagedRow]],
-    values: dict[str, dict[str, Any]],
+    stage: Stage,
+    chunk: int,
     result: ImportResult,
     dataset: Dataset | None,
-) -> None:
-    """Status intervals, income of the data year and monitoring, for the households written."""
-    assert result.as_of is not None and result.data_year is not None and dataset is not None
-    statuses: list[HouseholdStatus] = []
-    for h in new:
-        want = values[h.number]
-        for i in rules.status_intervals(
-            registered_year=want["registered_year"],
-            status=want["status"],
-            exit_year=want["exit_year"],
-            as_of=result.as_of,
-        ):
-            statuses.append(
-                HouseholdStatus(household=h, status=i.status, start=i.start, end=i.end, dataset=dataset)
-            )
-    for h in status_changed:
-        current = [rules.Interval(x.status, x.start, x.end) for x in h.statuses.order_by("start")]
-        wanted = rules.next_intervals(current, values[h.number]["status"], as_of=result.as_of)
-        h.statuses.all().delete()
-        statuses.extend(
-            HouseholdStatus(household=h, status=i.status, start=i.start, end=i.end, dataset=dataset)
-            for i in wanted
+    *,
+    write: bool,
+    initial: bool = False,
+) -> list[int]:
+    """Merge the staged rows of a chunk of households: insert what is new, update what changed
+    (set-based), count what is the same. Returns the ids of the households written."""
+    assert result.as_of is not None and result.data_year is not None
+    ne = _differs()
+    hh_new, hh_changed = stage.fetch(
+        "SELECT COALESCE(SUM(CASE WHEN action = 'new' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN action = 'changed' THEN 1 ELSE 0 END), 0) FROM {hh} WHERE chunk = %s",
+        [chunk],
+    )[0]
+    result.households_created += int(hh_new)
+    result.households_updated += int(hh_changed)
+    member_differs = f"""(hs.action <> 'same' OR m.name_hmac {ne} s.name_hmac
+        OR m.relation {ne} COALESCE(s.relation, '') OR m.region_code {ne} s.region_code
+        OR m.entry_reason {ne} COALESCE(s.entry_reason, '') OR m.entered_on {ne} s.entered_on
+        OR m.leave_reason {ne} COALESCE(s.leave_reason, '') OR m.left_on {ne} s.left_on
+        OR m.household_id {ne} hs.household_id)"""
+    if initial:
+        created = int(
+            stage.fetch(
+                "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
+                "WHERE s.ok AND hs.chunk = %s",
+                [chunk],
+            )[0][0]
         )
-    HouseholdStatus.objects.bulk_create(statuses, batch_size=2000)
-    written = [*new, *changed]
-    have_income = set(
-        HouseholdIncome.objects.filter(household__in=changed, year=result.data_year).values_list(
-            "household_id", flat=True
+        updated = 0
+    else:
+        created, updated = (
+            int(x or 0)
+            for x in stage.fetch(
+                f"""SELECT SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN m.id IS NOT NULL AND {member_differs} THEN 1 ELSE 0 END)
+                FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
+                LEFT JOIN registry_member m ON m.id_hmac = s.id_hmac
+                WHERE s.ok AND hs.chunk = %s""",
+                [chunk],
+            )[0]
         )
+        total = int(
+            stage.fetch(
+                "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
+                "WHERE s.ok AND hs.chunk = %s",
+                [chunk],
+            )[0][0]
+        )
+        result.unchanged += total - created - updated
+    result.created += created
+    result.updated += updated
+    if not write:
+        return []
+    assert dataset is not None
+    ds = dataset.pk
+    hh_cols = ", ".join(HOUSEHOLD_FIELDS)
+    stage.execute(
+        f"""INSERT INTO registry_household
+            (number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
+        SELECT number, region_code, attribute, main_cause, standard, registered_year, planned_exit_year,
+            exit_year, status, monitored, pathway, size, income, '[]', %s, %s
+        FROM {{hh}} WHERE chunk = %s AND action = 'new' ORDER BY number""",
+        [ds, ds, chunk],
     )
-    incomes = [
-        HouseholdIncome(
-            household=h, year=result.data_year, net_per_capita_fen=values[h.number]["income_per_capita_fen"]
+    stage.execute(
+        """UPDATE registry_household SET region_code = hs.region_code, attribute = hs.attribute,
+            main_cause = hs.main_cause, standard = hs.standard, registered_year = hs.registered_year,
+            planned_exit_year = hs.planned_exit_year, exit_year = hs.exit_year, status = hs.status,
+            monitored = hs.monitored, pathway = hs.pathway, size = hs.size,
+            income_per_capita_fen = hs.income, last_dataset_id = %s
+        FROM {hh} hs WHERE hs.chunk = %s AND hs.action = 'changed'
+            AND registry_household.id = hs.household_id""",
+        [ds, chunk],
+    )
+    if hh_new:
+        stage.execute(
+            """UPDATE {hh} SET household_id = h.id FROM registry_household h
+            WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
+            [chunk],
         )
-        for h in written
-        if values[h.number]["income_per_capita_fen"] is not None and h.pk not in have_income
+    _side_tables(stage, chunk, result, ds)
+    if not initial:
+        stage.execute(
+            f"""UPDATE registry_member SET household_id = hs.household_id, name_hmac = s.name_hmac,
+                name_cipher = CASE WHEN registry_member.name_hmac = s.name_hmac
+                    THEN registry_member.name_cipher ELSE s.name_cipher END,
+                name_masked = CASE WHEN registry_member.name_hmac = s.name_hmac
+                    THEN registry_member.name_masked ELSE s.name_masked END,
+                relation = COALESCE(s.relation, ''), region_code = s.region_code,
+                entry_reason = COALESCE(s.entry_reason, ''), entered_on = s.entered_on,
+                leave_reason = COALESCE(s.leave_reason, ''), left_on = s.left_on, last_dataset_id = %s
+            FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
+            WHERE s.ok AND hs.chunk = %s AND registry_member.id_hmac = s.id_hmac
+                AND {member_differs.replace("m.", "registry_member.")}""",
+            [ds, chunk],
+        )
+    exists = "" if initial else "AND NOT EXISTS (SELECT 1 FROM registry_member m WHERE m.id_hmac = s.id_hmac)"
+    stage.execute(
+        f"""INSERT INTO registry_member (household_id, id_hmac, id_cipher, id_masked, name_cipher, name_hmac,
+            name_masked, birth_date, sex, relation, region_code, entered_on, entry_reason, left_on,
+            leave_reason, last_dataset_id)
+        SELECT hs.household_id, s.id_hmac, s.id_cipher, s.id_masked, s.name_cipher, s.name_hmac,
+            s.name_masked, s.birth_date, s.sex, COALESCE(s.relation, ''), s.region_code, s.entered_on,
+            COALESCE(s.entry_reason, ''), s.left_on, COALESCE(s.leave_reason, ''), %s
+        FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
+        WHERE s.ok AND hs.chunk = %s {exists}""",
+        [ds, chunk],
+    )
+    return [
+        int(i)
+        for (i,) in stage.fetch(
+            "SELECT household_id FROM {hh} WHERE chunk = %s AND action <> 'same' ORDER BY household_id",
+            [chunk],
+        )
     ]
-    HouseholdIncome.objects.bulk_create(incomes, batch_size=2000)
-    for h in changed:
-        if h.pk in have_income:
-            HouseholdIncome.objects.filter(household=h, year=result.data_year).update(
-                net_per_capita_fen=values[h.number]["income_per_capita_fen"]
-            )
-    open_kinds = set(
-        Monitoring.objects.filter(household__in=changed, removed_on__isnull=True).values_list(
-            "household_id", "kind"
+
+
+def _ymd(year: str, month: int, day: int) -> str:
+    if _pg():
+        return f"make_date({year}, {month}, {day})"
+    return f"printf('%%04d-%02d-%02d', {year})" % (month, day)
+
+
+def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int) -> None:
+    """Status intervals, income of the data year and monitoring, for the households written."""
+    assert result.as_of is not None and result.data_year is not None
+    as_of = result.as_of
+    greatest = "GREATEST" if _pg() else "MAX"
+    start = _ymd("registered_year", 1, 1)
+    turn = f"{greatest}({_ymd('exit_year', *rules.EXIT_MONTH_DAY)}, {start})"
+    cast = "::date" if _pg() else ""
+    # rules.status_intervals, set-based, for new households.
+    stage.execute(
+        f"""INSERT INTO registry_householdstatus (household_id, status, start, "end", reason, dataset_id)
+        WITH x AS (
+            SELECT household_id AS id, status, exit_year, {start} AS st, {turn} AS turn
+            FROM {{hh}} WHERE chunk = %s AND action = 'new'
+        )
+        SELECT id, 'poor', st, NULL, '', %s FROM x WHERE status = 'poor' OR exit_year IS NULL
+        UNION ALL
+        SELECT id, 'poor', st, turn, '', %s FROM x
+            WHERE status <> 'poor' AND exit_year IS NOT NULL AND (status = 'returned' OR turn > st)
+        UNION ALL
+        SELECT id, 'exited', turn, {greatest}(%s{cast}, turn), '', %s FROM x
+            WHERE status = 'returned' AND exit_year IS NOT NULL
+        UNION ALL
+        SELECT id, 'returned', {greatest}(%s{cast}, turn), NULL, '', %s FROM x
+            WHERE status = 'returned' AND exit_year IS NOT NULL
+        UNION ALL
+        SELECT id, status, turn, NULL, '', %s FROM x
+            WHERE status NOT IN ('poor', 'returned') AND exit_year IS NOT NULL AND turn > st
+        UNION ALL
+        SELECT id, status, st, NULL, '', %s FROM x
+            WHERE status NOT IN ('poor', 'returned') AND exit_year IS NOT NULL AND NOT turn > st""",
+        [chunk, ds, ds, as_of, ds, as_of, ds, ds, ds],
+    )
+    # Households whose status changed: close the open interval, open the new one (rules.next_intervals).
+    moved = dict(
+        stage.fetch(
+            "SELECT household_id, status FROM {hh} WHERE chunk = %s AND action = 'changed' "
+            "AND old_status <> status",
+            [chunk],
         )
     )
-    monitorings = []
-    for h in written:
-        head = next((r for r in staged[h.number] if r.payload.get("monitoring_type")), None)
-        if head is not None and (h.pk, head.payload["monitoring_type"]) not in open_kinds:
-            monitorings.append(
-                Monitoring(
-                    household=h,
-                    kind=head.payload["monitoring_type"],
-                    identified_on=_date(head.payload.get("monitoring_since")) or result.as_of,
-                )
+    if moved:
+        current: dict[int, list[rules.Interval]] = {}
+        ids = list(moved)
+        for start_ in range(0, len(ids), 10_000):
+            part = ids[start_ : start_ + 10_000]
+            for hid, status, begin, end in (
+                HouseholdStatus.objects.filter(household_id__in=part)
+                .order_by("household_id", "start")
+                .values_list("household_id", "status", "start", "end")
+            ):
+                current.setdefault(hid, []).append(rules.Interval(status, begin, end))
+            HouseholdStatus.objects.filter(household_id__in=part).delete()
+        HouseholdStatus.objects.bulk_create(
+            [
+                HouseholdStatus(household_id=hid, status=i.status, start=i.start, end=i.end, dataset_id=ds)
+                for hid, status in moved.items()
+                for i in rules.next_intervals(current.get(hid, []), status, as_of=as_of)
+            ],
+            batch_size=5000,
+        )
+    stage.execute(
+        """INSERT INTO registry_householdincome (household_id, year, net_per_capita_fen)
+        SELECT household_id, %s, income FROM {hh}
+        WHERE chunk = %s AND action <> 'same' AND income IS NOT NULL
+        ON CONFLICT (household_id, year) DO UPDATE SET net_per_capita_fen = excluded.net_per_capita_fen""",
+        [result.data_year, chunk],
+    )
+    stage.execute(
+        """INSERT INTO registry_monitoring (household_id, kind, identified_on, risks, removal)
+        SELECT hs.household_id, hs.mon_kind, COALESCE(hs.mon_since, %s), '[]', '' FROM {hh} hs
+        WHERE hs.chunk = %s AND hs.action <> 'same' AND hs.mon_kind IS NOT NULL AND hs.mon_kind <> ''
+            AND NOT EXISTS (SELECT 1 FROM registry_monitoring mo WHERE mo.household_id = hs.household_id
+                AND mo.removed_on IS NULL AND mo.kind = hs.mon_kind)""",
+        [as_of, chunk],
+    )
+
+
+# --- secondary indexes of an initial load: dropped before, built after -----------------------------
+
+DEFERRED_TABLES = ("registry_member", "registry_householdstatus")
+DEFERRED_DDL = "registry_deferred_ddl"
+
+
+def _ensure_ddl_table() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {DEFERRED_DDL} (name varchar(200) PRIMARY KEY, "
+            "tbl varchar(200) NOT NULL, kind varchar(16) NOT NULL, ddl text NOT NULL)"
+        )
+
+
+def defer_indexes() -> None:
+    """Drop the secondary indexes (and, on PostgreSQL, unique and foreign-key constraints) of the
+    big registry tables before an initial load, recording their definitions so that they are
+    built again afterwards: by this import, or by the next one if this one was killed."""
+    _ensure_ddl_table()
+    with transaction.atomic(), connection.cursor() as cursor:
+        saved: list[tuple[str, str, str, str]] = []
+        if _pg():
+            cursor.execute(
+                "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('u', 'f')",
+                [list(DEFERRED_TABLES)],
             )
-    Monitoring.objects.bulk_create(monitorings, batch_size=2000)
+            saved += [(name, tbl, "constraint", ddl) for name, tbl, ddl in cursor.fetchall()]
+            cursor.execute(
+                "SELECT indexname, tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+                "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+                [list(DEFERRED_TABLES)],
+            )
+            saved += [(name, tbl, "index", ddl) for name, tbl, ddl in cursor.fetchall()]
+        else:
+            marks = ", ".join(["%s"] * len(DEFERRED_TABLES))
+            cursor.execute(
+                f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                f"AND tbl_name IN ({marks})",
+                list(DEFERRED_TABLES),
+            )
+            saved += [(name, tbl, "index", ddl) for name, tbl, ddl in cursor.fetchall()]
+        for name, tbl, kind, ddl in saved:
+            cursor.execute(
+                f"INSERT INTO {DEFERRED_DDL} (name, tbl, kind, ddl) VALUES (%s, %s, %s, %s)",
+                [name, tbl, kind, ddl],
+            )
+        for name, tbl, kind, _ddl in saved:
+            if kind == "constraint":
+                cursor.execute(f'ALTER TABLE {tbl} DROP CONSTRAINT "{name}"')
+        for name, _tbl, kind, _ddl in saved:
+            if kind == "index":
+                cursor.execute(f'DROP INDEX "{name}"')
+
+
+def restore_indexes() -> None:
+    """Build the indexes and constraints recorded by :func:`defer_indexes` (none: nothing to do)."""
+    with connection.cursor() as cursor:
+        if _pg():
+            cursor.execute("SELECT to_regclass(%s)", [DEFERRED_DDL])
+            if cursor.fetchone()[0] is None:
+                return
+        else:
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [DEFERRED_DDL])
+            if cursor.fetchone() is None:
+                return
+        cursor.execute(f"SELECT name, tbl, kind, ddl FROM {DEFERRED_DDL} ORDER BY kind DESC, name")
+        saved = cursor.fetchall()
+    if not saved:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        if _pg():
+            cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        # Indexes first (the unique constraints' indexes are built by ADD CONSTRAINT), then keys.
+        for name, tbl, kind, ddl in sorted(saved, key=lambda r: (r[2] != "index", "FOREIGN" in r[3], r[0])):
+            if kind == "index":
+                cursor.execute(ddl)
+            else:
+                cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
+        cursor.execute(f"DELETE FROM {DEFERRED_DDL}")

@@ -40,7 +40,7 @@ def id_number(address: str, birth: dt.date, serial: int) -> str:
     """A valid 18-digit ID number (checksum and all) for an address code, birth date and serial.
 
     >>> id_number("130821", dt.date(1980, 5, 17), 123)
-    '130821198005171233'
+    '130821198005171230'
     """
     body = f"{address}{birth:%Y%m%d}{serial % 1000:03d}"
     return body + CHECK[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
@@ -63,7 +63,9 @@ class SynthContext:
         key = (pairing.pk, side)
         if key not in self._sides:
             self._sides[key] = list(
-                pairing.sides.filter(side=side).select_related("region", "organisation").order_by("region_code")
+                pairing.sides.filter(side=side)
+                .select_related("region", "organisation")
+                .order_by("region_code")
             )
         return self._sides[key]
 
@@ -76,7 +78,9 @@ class SynthContext:
         s = self.sides(pairing, side)[0]
         low, high = subtree_range(s.region_code, s.region_level)
         codes = list(
-            Region.objects.filter(level=5, code__gte=low, code__lt=high).order_by("code").values_list("code", flat=True)[:2000]
+            Region.objects.filter(level=5, code__gte=low, code__lt=high)
+            .order_by("code")
+            .values_list("code", flat=True)[:2000]
         )
         if not codes:
             return [s.region_code] * n
@@ -93,7 +97,9 @@ class SynthContext:
                 low, high = subtree_range(s.region_code, s.region_level)
                 cond |= Q(region_code__gte=low, region_code__lt=high)
             ciphers = list(
-                Member.objects.filter(cond, left_on__isnull=True).order_by("id").values_list("id_cipher", flat=True)[:5000]
+                Member.objects.filter(cond, left_on__isnull=True)
+                .order_by("id")
+                .values_list("id_cipher", flat=True)[:5000]
             )
             cipher = get_cipher()
             self._people[pairing.pk] = [cipher.decrypt(c) for c in ciphers]
@@ -108,12 +114,18 @@ class SynthContext:
         """``n`` valid ID numbers of people not in the registry (planted bad claims), recorded."""
         self.planted[ledger] += n
         return [
-            id_number(county, dt.date(1960 + self.rng.randrange(40), 1 + self.rng.randrange(12), 1 + self.rng.randrange(28)), 900 + self.rng.randrange(99))
+            id_number(
+                county,
+                dt.date(
+                    1960 + self.rng.randrange(40), 1 + self.rng.randrange(12), 1 + self.rng.randrange(28)
+                ),
+                900 + self.rng.randrange(99),
+            )
             for _ in range(n)
         ]
 
     def claims(self, ledger: str, pairing: Pairing, n: int) -> list[str]:
-        """``n`` ID numbers for a ledger's person column: registry people, with a planted share of bad ones."""
+        """``n`` ID numbers for a person column: registry people, with a planted share of bad ones."""
         bad = sum(1 for _ in range(n) if self.rng.random() < BAD_CLAIM_SHARE)
         good = self.people(pairing, n - bad)
         out = good + self.bad_ids(ledger, n - len(good))
@@ -149,7 +161,9 @@ def generate_all(ctx: SynthContext) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def build_ledgers(*, pairings: list[Pairing], year: int, seed: int = 2019, scale: float = 1.0) -> dict[str, int]:
+def build_ledgers(
+    *, pairings: list[Pairing], year: int, seed: int = 2019, scale: float = 1.0
+) -> dict[str, int]:
     """Generate and save every ledger's rows for ``pairings`` and ``year``; idempotent (natural keys)."""
     from xiezuo.core.scope import SYSTEM
     from xiezuo.ledgers.services import save_record

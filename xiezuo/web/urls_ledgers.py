@@ -14,7 +14,9 @@ urlpatterns: list[URLPattern] = [
     path("ledgers/<str:key>/", v.record_list, name="ledger_list"),
     path("ledgers/<str:key>/new/", v.record_edit, name="ledger_new"),
     path("ledgers/<str:key>/import/", v.ledger_import, name="ledger_import"),
-    path("ledgers/<str:key>/import/<int:job_id>/errors/", v.ledger_import_errors, name="ledger_import_errors"),
+    path(
+        "ledgers/<str:key>/import/<int:job_id>/errors/", v.ledger_import_errors, name="ledger_import_errors"
+    ),
     path("ledgers/<str:key>/template.xlsx", v.ledger_template, name="ledger_template"),
     path("ledgers/<str:key>/export.xlsx", v.ledger_export, name="ledger_export"),
     path("ledgers/<str:key>/<int:pk>/", v.record_detail, name="ledger_record"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xiezuo.core import audit
@@ -37,7 +36,7 @@ from xiezuo.ledgers.jobs import IMPORT_JOB
 from xiezuo.ledgers.models import Attachment, LedgerRecord, Period, PersonCheck
 from xiezuo.ledgers.rollup import rollup
 from xiezuo.pairings.models import Pairing
-from xiezuo.registry.services import ERRORS_NAME, UploadRefused, upload_path, upload_root
+from xiezuo.registry.services import ERRORS_NAME, upload_path, upload_root
 from xiezuo.web.forms_pairings import code_choices
 from xiezuo.web.views import region_names
 
@@ -103,15 +102,19 @@ class RecordForm(forms.Form):
     def __init__(self, ltype: types.LedgerType, user: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ltype = ltype
-        pairings = services.visible_pairings(user).filter(
-            pk__in=_changeable_pairing_ids(user, ltype)
-        ).order_by("level", "name")[:500]
+        pairings = (
+            services.visible_pairings(user)
+            .filter(pk__in=_changeable_pairing_ids(user, ltype))
+            .order_by("level", "name")[:500]
+        )
         self.fields["pairing"] = forms.ChoiceField(
             label=types.PAIRING.header, choices=[("", "—"), *[(str(p.pk), p.name) for p in pairings]]
         )
         self.fields["year"] = forms.IntegerField(label=types.YEAR.header, min_value=1996, max_value=2100)
         self.fields["region_code"] = forms.CharField(
-            label=types.REGION.header, required=False, max_length=12,
+            label=types.REGION.header,
+            required=False,
+            max_length=12,
             help_text=gettext_lazy("Leave empty for the pairing's own region"),
         )
         for c in ltype.spec.columns:
@@ -136,18 +139,28 @@ def _form_field(c: Column, ltype: types.LedgerType) -> forms.Field:
     if c.kind == "date":
         return forms.DateField(label=label, required=req, widget=forms.DateInput(attrs={"type": "date"}))
     if c.kind in ("int", "year"):
-        return forms.IntegerField(label=label, required=req, min_value=0 if c.non_negative or c.kind == "year" else None)
+        return forms.IntegerField(
+            label=label, required=req, min_value=0 if c.non_negative or c.kind == "year" else None
+        )
     if c.kind == "money":
         return forms.DecimalField(
-            label=label, required=req, max_digits=18, decimal_places=2, min_value=0 if c.non_negative else None,
+            label=label,
+            required=req,
+            max_digits=18,
+            decimal_places=2,
+            min_value=0 if c.non_negative else None,
             help_text=gettext_lazy("in yuan"),
         )
     if c.kind == "decimal":
         return forms.DecimalField(label=label, required=req, max_digits=18, decimal_places=4)
     if c.kind == "bool":
-        return forms.ChoiceField(label=label, required=req, choices=[("", "—"), ("yes", _("yes")), ("no", _("no"))])
+        return forms.ChoiceField(
+            label=label, required=req, choices=[("", "—"), ("yes", _("yes")), ("no", _("no"))]
+        )
     if c.key in ltype.person_columns:
-        return forms.CharField(label=label, required=req, max_length=24, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+        return forms.CharField(
+            label=label, required=req, max_length=24, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        )
     return forms.CharField(label=label, required=req, max_length=500)
 
 
@@ -165,7 +178,11 @@ def _changeable_pairing_ids(user: Any, ltype: types.LedgerType) -> list[int]:
 
 
 def _initial(ltype: types.LedgerType, record: LedgerRecord) -> dict[str, Any]:
-    out: dict[str, Any] = {"pairing": str(record.pairing_id), "year": record.year, "region_code": str(record.region_code)}
+    out: dict[str, Any] = {
+        "pairing": str(record.pairing_id),
+        "year": record.year,
+        "region_code": str(record.region_code),
+    }
     for c in ltype.spec.columns:
         if c.key in ltype.person_columns:
             continue
@@ -203,7 +220,8 @@ class ListFilter(forms.Form):
     year = forms.IntegerField(label=gettext_lazy("Year"), required=False, min_value=1996, max_value=2100)
     region = forms.CharField(label=gettext_lazy("Region code"), required=False, max_length=12)
     flagged = forms.ChoiceField(
-        label=gettext_lazy("Registry check"), required=False,
+        label=gettext_lazy("Registry check"),
+        required=False,
         choices=[("", gettext_lazy("any")), ("yes", gettext_lazy("failed")), ("no", gettext_lazy("passed"))],
     )
     confirmation = forms.ChoiceField(label=gettext_lazy("Confirmation"), required=False)
@@ -214,7 +232,9 @@ class ListFilter(forms.Form):
         for key in ltype.filters:
             c = ltype.full_spec.column(key)
             if c.code_list:
-                self.fields[key] = forms.ChoiceField(label=c.header, required=False, choices=code_choices(c.code_list, blank=_("any")))
+                self.fields[key] = forms.ChoiceField(
+                    label=c.header, required=False, choices=code_choices(c.code_list, blank=_("any"))
+                )
 
     def apply(self, qs: QuerySet[Any], ltype: types.LedgerType) -> QuerySet[Any]:
         from xiezuo.ledgers.rollup import subtree_ids
@@ -290,10 +310,18 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     record = get_or_404(services.records_for(request.user, ltype).select_related("pairing"), pk=pk)
     people = services.people_of(ltype, [record]).get(record.pk, [])
     show_ids = services.may_see_people(request.user, record)
-    fields = [(c.header, _cell(ltype, record, c.key, people)) for c in ltype.columns if c.key not in ltype.person_columns]
+    fields = [
+        (c.header, _cell(ltype, record, c.key, people))
+        for c in ltype.columns
+        if c.key not in ltype.person_columns
+    ]
     names = region_names({record.region_code})
     period = Period.objects.filter(
-        ledger=ltype.key, pairing=record.pairing, side=ltype.side, year=record.year, period_no=record.period_no
+        ledger=ltype.key,
+        pairing=record.pairing,
+        side=ltype.side,
+        year=record.year,
+        period_no=record.period_no,
     ).first()
     person_rows = [
         {
@@ -343,7 +371,9 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
     form = RecordForm(ltype, request.user, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            obj = services.save_record(ltype, actor=request.user, values=form.values(), record=record, via="web")
+            obj = services.save_record(
+                ltype, actor=request.user, values=form.values(), record=record, via="web"
+            )
         except ScopeError:
             raise Http404 from None
         except services.RecordInvalid as exc:
@@ -364,7 +394,9 @@ def record_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     except ScopeError:
         raise Http404 from None
     except services.RecordInvalid as exc:
-        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+        return render(
+            request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400
+        )
     return redirect("web:ledger_list", key=ltype.key)
 
 
@@ -375,13 +407,19 @@ def record_confirm(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     record = get_or_404(services.records_for(request.user, ltype).select_related("pairing"), pk=pk)
     try:
         services.confirm_record(
-            ltype, actor=request.user, record=record, confirmed=request.POST.get("decision") != "dispute",
-            note=request.POST.get("note", ""), via="web",
+            ltype,
+            actor=request.user,
+            record=record,
+            confirmed=request.POST.get("decision") != "dispute",
+            note=request.POST.get("note", ""),
+            via="web",
         )
     except ScopeError:
         raise Http404 from None
     except services.RecordInvalid as exc:
-        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+        return render(
+            request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400
+        )
     return redirect("web:ledger_record", key=ltype.key, pk=record.pk)
 
 
@@ -393,17 +431,27 @@ def record_attach(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return render(
-            request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": [("file", _("Choose a file."))]}, status=400
+            request,
+            "web/ledgers/refused.html",
+            {"ltype": ltype, "messages_": [("file", _("Choose a file."))]},
+            status=400,
         )
     try:
         services.add_attachment(
-            ltype, actor=request.user, record=record, kind=request.POST.get("kind", ""), upload=upload,
-            title=request.POST.get("title", ""), via="web",
+            ltype,
+            actor=request.user,
+            record=record,
+            kind=request.POST.get("kind", ""),
+            upload=upload,
+            title=request.POST.get("title", ""),
+            via="web",
         )
     except ScopeError:
         raise Http404 from None
     except services.RecordInvalid as exc:
-        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+        return render(
+            request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400
+        )
     return redirect("web:ledger_record", key=ltype.key, pk=record.pk)
 
 
@@ -416,20 +464,30 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     ltype = ledger_or_404(att.ledger)
     record = get_or_404(services.records_for(request.user, ltype), pk=att.record_id)
     audit.record(
-        actor=request.user, action="download", object_type="attachment", object_id=att.pk,
-        object_repr=att.title, region_code=record.region_code, via="web",
+        actor=request.user,
+        action="download",
+        object_type="attachment",
+        object_id=att.pk,
+        object_repr=att.title,
+        region_code=record.region_code,
+        via="web",
     )
     return FileResponse(att.file.open("rb"), as_attachment=True, filename=Path(att.file.name).name)
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File"))
-    pairing = forms.ChoiceField(label=gettext_lazy("Pairing (for sheets without a 结对关系 column)"), required=False)
+    pairing = forms.ChoiceField(
+        label=gettext_lazy("Pairing (for sheets without a 结对关系 column)"), required=False
+    )
     unit = forms.ChoiceField(
-        label=gettext_lazy("Money unit where the sheet states none"), required=False,
+        label=gettext_lazy("Money unit where the sheet states none"),
+        required=False,
         choices=[("", "元"), ("万元", "万元"), ("亿元", "亿元")],
     )
-    dry_run = forms.BooleanField(label=gettext_lazy("Dry run: check and count, write nothing"), required=False)
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Dry run: check and count, write nothing"), required=False
+    )
 
 
 def ledger_jobs_for(user: Any, key: str) -> QuerySet[Job]:
@@ -449,7 +507,8 @@ def ledger_import(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None)
     form.fields["pairing"].choices = [  # type: ignore[attr-defined]
-        ("", "—"), *[(str(p.pk), p.name) for p in Pairing.objects.filter(pk__in=ids).order_by("level", "name")[:500]]
+        ("", "—"),
+        *[(str(p.pk), p.name) for p in Pairing.objects.filter(pk__in=ids).order_by("level", "name")[:500]],
     ]
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -466,11 +525,17 @@ def ledger_import(request: HttpRequest, key: str) -> HttpResponse:
                 for chunk in upload.chunks():
                     fh.write(chunk)
             job = enqueue(
-                actor=request.user, kind=IMPORT_JOB,
+                actor=request.user,
+                kind=IMPORT_JOB,
                 params={
-                    "ledger": ltype.key, "file": str(target.relative_to(upload_root())), "file_name": name,
-                    "pairing": int(form.cleaned_data["pairing"]) if form.cleaned_data.get("pairing") else None,
-                    "unit": form.cleaned_data.get("unit") or None, "dry_run": bool(form.cleaned_data.get("dry_run")),
+                    "ledger": ltype.key,
+                    "file": str(target.relative_to(upload_root())),
+                    "file_name": name,
+                    "pairing": int(form.cleaned_data["pairing"])
+                    if form.cleaned_data.get("pairing")
+                    else None,
+                    "unit": form.cleaned_data.get("unit") or None,
+                    "dry_run": bool(form.cleaned_data.get("dry_run")),
                 },
                 via="web",
             )
@@ -489,8 +554,12 @@ def ledger_import_errors(request: HttpRequest, key: str, job_id: int) -> FileRes
     path = upload_path(str(job.params["file"])).parent / ERRORS_NAME
     if not path.exists():
         raise Http404
-    audit.record(actor=request.user, action="download", object_type="ledger_import_errors", object_id=job.pk, via="web")
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"errors-{job.pk}.xlsx", content_type=XLSX)
+    audit.record(
+        actor=request.user, action="download", object_type="ledger_import_errors", object_id=job.pk, via="web"
+    )
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=f"errors-{job.pk}.xlsx", content_type=XLSX
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -521,8 +590,12 @@ def ledger_export(request: HttpRequest, key: str) -> HttpResponse:
     with tempfile.TemporaryDirectory() as tmp:
         content = export_records(ltype, records, Path(tmp) / "export.xlsx").read_bytes()
     audit.record(
-        actor=request.user, action="export", object_type=ltype.key, object_repr=ltype.zh,
-        batch={"rows": len(records), "query": request.GET.urlencode()[:500]}, via="web",
+        actor=request.user,
+        action="export",
+        object_type=ltype.key,
+        object_repr=ltype.zh,
+        batch={"rows": len(records), "query": request.GET.urlencode()[:500]},
+        via="web",
     )
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{ltype.key}.xlsx"'
@@ -549,19 +622,28 @@ def periods(request: HttpRequest) -> HttpResponse:
                 if side != t.side:
                     continue
                 flow = flows.flow_for(t.key, side)
-                nos = [0] if flow.period == "year" else list(range(1, flows.PERIODS_PER_YEAR[flow.period] + 1))
+                nos = (
+                    [0] if flow.period == "year" else list(range(1, flows.PERIODS_PER_YEAR[flow.period] + 1))
+                )
                 existing = {
                     p.period_no: p
                     for p in Period.objects.filter(ledger=t.key, pairing=pairing, side=side, year=year)
                 }
                 for no in nos:
-                    p = existing.get(no) or Period(ledger=t.key, pairing=pairing, side=side, year=year, period_no=no)
+                    p = existing.get(no) or Period(
+                        ledger=t.key, pairing=pairing, side=side, year=year, period_no=no
+                    )
                     step = services.next_step(p)
                     rows.append(
                         {
-                            "ltype": t, "pairing": pairing, "p": p, "label": flow.label(year, no),
-                            "deadline": flow.deadline_of(year, no), "steps": flow.steps,
-                            "next": step, "can_advance": services.may_advance(request.user, p),
+                            "ltype": t,
+                            "pairing": pairing,
+                            "p": p,
+                            "label": flow.label(year, no),
+                            "deadline": flow.deadline_of(year, no),
+                            "steps": flow.steps,
+                            "next": step,
+                            "can_advance": services.may_advance(request.user, p),
                             "can_return": services.may_return(request.user, p),
                             "can_request": services.may_request_unlock(request.user, p),
                             "can_unlock": services.may_grant_unlock(request.user, p),
@@ -570,7 +652,12 @@ def periods(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/ledgers/periods.html",
-        {"rows": rows, "year": year, "pairing_id": pairing_id, "pairings": list(visible.order_by("level", "name")[:300])},
+        {
+            "rows": rows,
+            "year": year,
+            "pairing_id": pairing_id,
+            "pairings": list(visible.order_by("level", "name")[:300]),
+        },
     )
 
 
@@ -579,20 +666,26 @@ def periods(request: HttpRequest) -> HttpResponse:
 def period_action(request: HttpRequest, action: str) -> HttpResponse:
     try:
         ltype = ledger_or_404(request.POST.get("ledger", ""))
-        pairing = get_or_404(services.visible_pairings(request.user), pk=int(request.POST.get("pairing", "0")))
+        pairing = get_or_404(
+            services.visible_pairings(request.user), pk=int(request.POST.get("pairing", "0"))
+        )
         year = int(request.POST.get("year", "0"))
         period_no = int(request.POST.get("period_no", "0"))
     except ValueError:
         raise Http404 from None
     if not 1996 <= year <= 2100:
         raise Http404
-    period = Period.objects.filter(ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=period_no).first()
+    period = Period.objects.filter(
+        ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=period_no
+    ).first()
     if period is None:
         period = Period(ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=period_no)
     note = request.POST.get("note", "")
     checks = {
-        "advance": services.may_advance, "return": services.may_return,
-        "request_unlock": services.may_request_unlock, "unlock": services.may_grant_unlock,
+        "advance": services.may_advance,
+        "return": services.may_return,
+        "request_unlock": services.may_request_unlock,
+        "unlock": services.may_grant_unlock,
     }
     if action not in checks or not checks[action](request.user, period):
         raise Http404
@@ -610,7 +703,9 @@ def period_action(request: HttpRequest, action: str) -> HttpResponse:
     except ScopeError:
         raise Http404 from None
     except services.RecordInvalid as exc:
-        return render(request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400)
+        return render(
+            request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400
+        )
     return redirect(f"{reverse('web:ledger_periods')}?pairing={pairing.pk}&year={year}")
 
 
@@ -652,5 +747,12 @@ def pairing_rollup(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     return render(
         request,
         "web/ledgers/rollup.html",
-        {"pairing": pairing, "year": year, "areas": areas, "children": children, "prev": year - 1, "next": year + 1},
+        {
+            "pairing": pairing,
+            "year": year,
+            "areas": areas,
+            "children": children,
+            "prev": year - 1,
+            "next": year + 1,
+        },
     )

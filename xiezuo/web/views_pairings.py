@@ -89,7 +89,6 @@ def _map_payload(pairings: QuerySet[Pairing]) -> dict[str, Any]:
     return maps.flow_data(_with_sides(pairings), url_for=lambda p: reverse("web:pairing", args=[p.pk]))
 
 
-@login_required
 def _rollup_year(pairing: Pairing) -> int:
     """The year the pairing's ledger summary opens on: last year, within the pairing's years."""
     import datetime as dt
@@ -100,6 +99,7 @@ def _rollup_year(pairing: Pairing) -> int:
     return max(year, pairing.start_year)
 
 
+@login_required
 def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visible = pairings_for(request.user)
     pairing: Pairing = get_or_404(visible.select_related("parent"), pk=pk)

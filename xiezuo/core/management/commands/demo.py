@@ -22,6 +22,9 @@ from xiezuo.registry.importing import import_registry
 from xiezuo.synth import foundation
 from xiezuo.synth.registry import generate
 
+DEMO_YEAR = 2019
+DEMO_LEDGER_SCALE = 0.3  # a third of a county pair's yearly volume keeps the first start short
+
 
 class Command(BaseCommand):
     help = "Set up the demo (SQLite, reference data, demo pairings and accounts) and serve it on :8000."
@@ -43,6 +46,7 @@ class Command(BaseCommand):
         for account in foundation.ACCOUNTS:
             foundation.ensure_account(account)
         self._registry()
+        self._ledgers()
         mark_demo_database()
         if not Job.objects.filter(kind="regions.load").exists():
             # Townships of the whole country, loaded in the background: the jobs page shows it running.
@@ -52,6 +56,21 @@ class Command(BaseCommand):
         self._print_accounts()
         if not opts["no_serve"]:
             self._serve(opts["port"])
+
+    def _ledgers(self) -> None:
+        """A full year (2019) of every cooperation ledger for the demo's pairing 东丽区 → 承德县,
+        consistent with the registry just imported (a recorded few planted bad claims)."""
+        from xiezuo.labour.models import Placement
+        from xiezuo.synth.ledgers import build_ledgers
+
+        pair = foundation.Pairing.objects.filter(
+            sides__side="helped", sides__region_code=foundation.full_code("130821"), level="county-county"
+        ).first()
+        if pair is None or Placement.objects.filter(pairing=pair, year=DEMO_YEAR).exists():
+            return
+        self.stdout.write(f"[demo] cooperation ledgers: {DEMO_YEAR}, {pair.name} (synthetic) …")
+        counts = build_ledgers(pairings=[pair], year=DEMO_YEAR, seed=2019, scale=DEMO_LEDGER_SCALE)
+        self.stdout.write("[demo] ledgers: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
 
     def _registry(self) -> None:
         """Synthetic registered poor people in the demo's helped poverty counties (once)."""

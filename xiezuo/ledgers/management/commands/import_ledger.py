@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("ledger", help="ledger key: " + ", ".join(t.key for t in types.all_types()))
         parser.add_argument("file", type=Path)
         parser.add_argument("--pairing", type=int, help="pairing id for rows without a 结对关系 column")
-        parser.add_argument("--unit", choices=["元", "万元", "亿元"], help="money unit where the sheet states none")
+        parser.add_argument(
+            "--unit", choices=["元", "万元", "亿元"], help="money unit where the sheet states none"
+        )
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
         parser.add_argument("--errors", type=Path, help="write rejected rows to this .xlsx or .csv")
         parser.add_argument("--json", action="store_true", help="print the counts as JSON")
@@ -57,8 +59,15 @@ class Command(BaseCommand):
 
         try:
             result = import_ledger(
-                opts["ledger"], opts["file"], actor=actor, pairing=pairing, unit=opts["unit"],
-                dry_run=opts["dry_run"], errors_out=opts["errors"], progress=progress, via="cli",
+                opts["ledger"],
+                opts["file"],
+                actor=actor,
+                pairing=pairing,
+                unit=opts["unit"],
+                dry_run=opts["dry_run"],
+                errors_out=opts["errors"],
+                progress=progress,
+                via="cli",
             )
         except TabularError as exc:
             raise CommandError(str(exc)) from None
