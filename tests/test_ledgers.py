@@ -619,3 +619,95 @@ def test_api_create_list_and_errors(world: World, registry_people: People) -> No
         f"/api/v1/ledgers/{PLACEMENTS}/records/{out['id']}", headers={"Authorization": f"Bearer {token2}"}
     ).json()
     assert (seen["people"][0]["id_masked"], seen["people"][0]["reason"]) == (None, "match")
+
+
+def test_ledgers_both_sides_keep_go_to_the_writers_side_with_their_own_periods(world: World) -> None:
+    """Visits are kept by both sides: each side's record lands on its own side and period."""
+    pair = world.pairing("120110", "130821")
+    visit = {
+        "pairing": pair.pk,
+        "year": 2019,
+        "leader_level": "county_top",
+        "purpose": "对接",
+        "delegation_size": 5,
+    }
+    east = save(
+        "visits",
+        "dongli",
+        {
+            **visit,
+            "direction": "east_to_west",
+            "from_region": "120110",
+            "to_region": "130821",
+            "visited_on": dt.date(2019, 4, 10),
+        },
+        world,
+    )
+    west = save(
+        "visits",
+        "chengdexian",
+        {
+            **visit,
+            "direction": "west_to_east",
+            "from_region": "130821",
+            "to_region": "120110",
+            "visited_on": dt.date(2019, 6, 10),
+        },
+        world,
+    )
+    assert (east.side, east.region_code, west.side, west.region_code) == (
+        "helper",
+        full_code("120110"),
+        "helped",
+        full_code("130821"),
+    )
+    helped_period = services.get_period("visits", pair, "helped", 2019)
+    services.advance_period(helped_period, actor=world.user("chengdexian"))
+    services.advance_period(helped_period, actor=world.user("chengde"))
+    services.advance_period(helped_period, actor=world.user("chengde"))
+    assert helped_period.locked
+    with pytest.raises(services.RecordInvalid) as exc:
+        save(
+            "visits",
+            "chengdexian",
+            {
+                **visit,
+                "direction": "west_to_east",
+                "from_region": "130821",
+                "to_region": "120110",
+                "visited_on": dt.date(2019, 7, 1),
+            },
+            world,
+        )
+    assert exc.value.errors == [("", "该期间已审核锁定", "the period is approved and locked")]
+    # the helper side's period is its own and still open
+    assert (
+        save(
+            "visits",
+            "dongli",
+            {
+                **visit,
+                "direction": "east_to_west",
+                "from_region": "120110",
+                "to_region": "130821",
+                "visited_on": dt.date(2019, 7, 1),
+            },
+            world,
+        ).side
+        == "helper"
+    )
+
+
+def test_unknown_employers_are_registered_at_the_workplace_when_the_writer_may(
+    world: World, registry_people: People
+) -> None:
+    from xiezuo.pairings.models import Organisation
+
+    pair = world.pairing("120110", "130821")
+    values = placement(pair, registry_people.poor[0], dt.date(2019, 3, 1), employer="天津新雇主有限公司")
+    save(PLACEMENTS, "national", values, world)
+    assert Organisation.objects.get(name="天津新雇主有限公司").region_code == full_code("120110")
+    # a county clerk may not register organisations in Tianjin: the employer goes to the clerk's county
+    values = placement(pair, registry_people.poor[1], dt.date(2019, 3, 1), employer="天津另一雇主有限公司")
+    save(PLACEMENTS, "chengdexian", values, world)
+    assert Organisation.objects.get(name="天津另一雇主有限公司").region_code == full_code("130821")

@@ -70,6 +70,7 @@ class PeriodIn(Schema):
     pairing: int = Field(ge=1, le=MAX_ID)
     year: int = Field(ge=1996, le=2100)
     period_no: int = Field(0, ge=0, le=12)
+    side: str | None = Field(None, description="helper or helped; needed only for ledgers both sides keep")
     note: str = ""
 
 
@@ -383,10 +384,13 @@ def period_action(request: HttpRequest, action: str, payload: PeriodIn) -> dict[
             [("ledger", "未知台账", "unknown ledger")]
         ).as_validation_error() from None
     pairing = get_or_404(services.visible_pairings(user), pk=payload.pairing)
+    side = payload.side or ltype.sides[0]
+    if side not in ltype.sides:
+        raise services.RecordInvalid([("side", "填报方无效", "unknown side")]).as_validation_error()
     period = Period.objects.filter(
-        ledger=ltype.key, pairing=pairing, side=ltype.side, year=payload.year, period_no=payload.period_no
+        ledger=ltype.key, pairing=pairing, side=side, year=payload.year, period_no=payload.period_no
     ).first() or Period(
-        ledger=ltype.key, pairing=pairing, side=ltype.side, year=payload.year, period_no=payload.period_no
+        ledger=ltype.key, pairing=pairing, side=side, year=payload.year, period_no=payload.period_no
     )
     checks = {
         "advance": services.may_advance,
@@ -399,7 +403,7 @@ def period_action(request: HttpRequest, action: str, payload: PeriodIn) -> dict[
 
         raise Http404
     if period.pk is None:
-        period = services.get_period(ltype.key, pairing, ltype.side, payload.year, payload.period_no)
+        period = services.get_period(ltype.key, pairing, side, payload.year, payload.period_no)
     try:
         if action == "advance":
             services.advance_period(period, actor=user, note=payload.note, via="api")

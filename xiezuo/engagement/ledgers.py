@@ -16,7 +16,7 @@ from django.db.models import Sum
 from xiezuo.core import codelists
 from xiezuo.engagement.columns import AGREEMENT_TARGETS, MEETINGS, VISITS
 from xiezuo.engagement.models import MONEY_ITEMS, AgreementTarget, LeaderVisit, Meeting
-from xiezuo.ledgers.types import HELPED, HELPER, LedgerType, Metric, register
+from xiezuo.ledgers.types import BOTH, HELPED, HELPER, LedgerType, Metric, register
 
 Error = tuple[str, str, str]
 TOP_LEVELS = ("province_top", "prefecture_top", "county_top")
@@ -160,7 +160,7 @@ VISITS_TYPE = register(
         area="engagement",
         zh="领导互访",
         en="leaders' visits",
-        side=HELPER,
+        side=BOTH,  # each side records its own leaders' visits (the west's indicators count them too)
         natural_key=("pairing", "visited_on", "leader_level", "from_region", "to_region"),
         regions=("from_region", "to_region"),
         check=check_visit,
@@ -200,7 +200,7 @@ MEETINGS_TYPE = register(
         area="engagement",
         zh="会议",
         en="meetings",
-        side=HELPER,
+        side=BOTH,
         natural_key=("pairing", "kind", "held_on"),
         check=check_meeting,
         date_column="held_on",

@@ -81,6 +81,7 @@ def import_ledger(
     result = ImportResult(dry_run=dry_run)
     rejected: list[ParsedRow] = []
     seen: dict[str, int] = {}
+    cache: dict[Any, Any] = {}
 
     def batches() -> Iterator[list[ParsedRow]]:
         batch: list[ParsedRow] = []
@@ -109,6 +110,7 @@ def import_ledger(
                         check_rate=False,
                         seen=seen,
                         row=row.row_number,
+                        cache=cache,
                     )
             except RecordInvalid as exc:
                 row.errors.extend(_errors_for(row, ltype, exc.errors))

@@ -34,7 +34,7 @@ from django.db import models
 
 from xiezuo.core.tabular.spec import Column, Spec
 
-HELPER, HELPED = "helper", "helped"
+HELPER, HELPED, BOTH = "helper", "helped", "both"
 
 AREAS: dict[str, tuple[str, str]] = {
     "engagement": ("组织领导", "leadership and engagement"),
@@ -106,10 +106,14 @@ class LedgerType:
     zh: str
     en: str
     side: str
+    """The side that enters records: helper, helped, or both (the record's place decides)."""
     natural_key: tuple[str, ...]
     people: tuple[PersonField, ...] = ()
     orgs: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Organisation column key → kind (code list org_kind) given to organisations it registers."""
+    org_regions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Organisation column key → region column key whose place an unknown organisation is registered
+    in (e.g. an employer in its workplace's region); default the record's own region."""
     regions: tuple[str, ...] = ()
     check: CheckFn | None = None
     confirm_side: str | None = None
@@ -144,8 +148,9 @@ class LedgerType:
         return AREAS[self.area][0]
 
     @property
-    def other_side(self) -> str:
-        return HELPED if self.side == HELPER else HELPER
+    def sides(self) -> tuple[str, ...]:
+        """The sides that enter records: one, or both for ledgers each side keeps (visits, meetings)."""
+        return (HELPER, HELPED) if self.side == BOTH else (self.side,)
 
 
 _full_specs: dict[str, Spec] = {}
@@ -179,8 +184,8 @@ def check_type(t: LedgerType) -> None:
     errors: list[str] = []
     if t.area not in AREAS:
         errors.append(f"unknown area {t.area!r}")
-    if t.side not in (HELPER, HELPED) or (t.confirm_side not in (None, HELPER, HELPED)):
-        errors.append("side and confirm_side are 'helper' or 'helped'")
+    if t.side not in (HELPER, HELPED, BOTH) or (t.confirm_side not in (None, HELPER, HELPED)):
+        errors.append("side is 'helper', 'helped' or 'both'; confirm_side 'helper' or 'helped'")
     keys = {c.key for c in t.spec.columns}
     if keys & COMMON_KEYS:
         errors.append(f"the common columns {sorted(keys & COMMON_KEYS)} are added by the framework")
@@ -198,6 +203,9 @@ def check_type(t: LedgerType) -> None:
             and f.related_model._meta.label == "pairings.Organisation"  # type: ignore[union-attr]
         ):
             errors.append(f"organisation column {c.key} must be a ForeignKey to pairings.Organisation")
+    for org, reg in t.org_regions.items():
+        if org not in t.orgs or reg not in t.regions:
+            errors.append(f"org_regions: {org} must be an organisation column and {reg} a region column")
     for p in t.people:
         if p.column not in keys or t.spec.column(p.column).kind != "raw":
             errors.append(f"person column {p.column} must be a spec column of kind 'raw'")

@@ -170,10 +170,11 @@ def build_ledgers(
 
     ctx = SynthContext(rng=random.Random(seed), year=year, pairings=pairings, scale=scale)
     counts: dict[str, int] = {}
+    cache: dict[Any, Any] = {}
     for key, rows in generate_all(ctx).items():
         ltype = types.get(key)
         for values in rows:
-            save_record(ltype, actor=SYSTEM, values=values, via="demo", upsert=True)
+            save_record(ltype, actor=SYSTEM, values=values, via="demo", upsert=True, cache=cache)
         counts[key] = len(rows)
     return counts
 

@@ -171,7 +171,7 @@ def _changeable_pairing_ids(user: Any, ltype: types.LedgerType) -> list[int]:
     scope = scope_for(user, "ledger", "change")
     if scope.is_empty:
         return []
-    sides = PairingSide.objects.filter(side=ltype.side)
+    sides = PairingSide.objects.filter(side__in=ltype.sides)
     if not scope.national:
         sides = sides.filter(scope.q("region_code"))
     return list(sides.values_list("pairing_id", flat=True).distinct()[:2000])
@@ -319,7 +319,7 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     period = Period.objects.filter(
         ledger=ltype.key,
         pairing=record.pairing,
-        side=ltype.side,
+        side=record.side,
         year=record.year,
         period_no=record.period_no,
     ).first()
@@ -353,7 +353,7 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
             "period": period,
             "attachments": Attachment.objects.filter(ledger=ltype.key, record_id=record.pk).order_by("id"),
             "kinds": code_choices("attachment_kind"),
-            "side_label": code_label("ledger_side", ltype.side, get_language() or "zh-hans"),
+            "side_label": code_label("ledger_side", record.side, get_language() or "zh-hans"),
         },
     )
 
@@ -618,9 +618,7 @@ def periods(request: HttpRequest) -> HttpResponse:
     rows = []
     for pairing in pairings:
         for t in types.all_types():
-            for side in (types.HELPER, types.HELPED) if t.side == types.HELPER else (types.HELPED,):
-                if side != t.side:
-                    continue
+            for side in t.sides:
                 flow = flows.flow_for(t.key, side)
                 nos = (
                     [0] if flow.period == "year" else list(range(1, flows.PERIODS_PER_YEAR[flow.period] + 1))
@@ -675,11 +673,14 @@ def period_action(request: HttpRequest, action: str) -> HttpResponse:
         raise Http404 from None
     if not 1996 <= year <= 2100:
         raise Http404
+    side = request.POST.get("side") or ltype.sides[0]
+    if side not in ltype.sides:
+        raise Http404
     period = Period.objects.filter(
-        ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=period_no
+        ledger=ltype.key, pairing=pairing, side=side, year=year, period_no=period_no
     ).first()
     if period is None:
-        period = Period(ledger=ltype.key, pairing=pairing, side=ltype.side, year=year, period_no=period_no)
+        period = Period(ledger=ltype.key, pairing=pairing, side=side, year=year, period_no=period_no)
     note = request.POST.get("note", "")
     checks = {
         "advance": services.may_advance,
@@ -690,7 +691,7 @@ def period_action(request: HttpRequest, action: str) -> HttpResponse:
     if action not in checks or not checks[action](request.user, period):
         raise Http404
     if period.pk is None:
-        period = services.get_period(ltype.key, pairing, ltype.side, year, period_no)
+        period = services.get_period(ltype.key, pairing, side, year, period_no)
     try:
         if action == "request_unlock":
             services.request_unlock(period, actor=request.user, reason=note)
