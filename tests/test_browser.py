@@ -414,3 +414,46 @@ def test_jobs_page_of_a_user_without_jobs_shows_the_empty_state(
     assert empty.inner_text().strip() == "没有可显示的后台任务。"
     assert page.locator("h1.xz-title").inner_text().strip() == "后台任务"
     assert page.locator(f'{NAV} a.nav-link.active[href="/jobs/"]').count() == 1
+
+
+# --- 8. cooperation ledgers ---------------------------------------------------------------------
+
+
+def test_a_clerk_enters_a_placement_by_form_sees_the_check_and_the_pairing_figures(
+    page: Page, login: Login, world: World, watch: Watch
+) -> None:
+    import datetime as dt
+
+    from xiezuo.synth.ledgers import id_number
+
+    county = world.pairing("120110", "130821").name
+    nobody = id_number("130821", dt.date(1990, 1, 2), 17)  # valid, but in no registry
+    login(page, "chengdexian")
+    open_page(page, "/ledgers/")
+    page.locator('[data-ledger="placements"] a').click()
+    page.get_by_role("link", name="新增记录").click()
+    page.select_option("#id_pairing", label=county)
+    page.fill("#id_year", "2019")
+    page.fill("#id_id_number", nobody)
+    page.fill("#id_employer", "天津浏览器测试有限公司")
+    page.fill("#id_workplace_region", "120110")
+    page.fill("#id_start", "2019-03-01")
+    page.select_option("#id_arrangement", value="organised")
+    page.fill("#id_monthly_wage_fen", "3500.5")
+    page.get_by_role("button", name="保存").click()
+    page.locator("[data-people]").wait_for()
+    assert page.locator("[data-check]").get_attribute("data-check") == "fail"
+    assert "不在建档立卡库中" in page.locator("[data-people]").inner_text()
+    assert nobody[:6] + "**********" + nobody[-2:] in page.locator("[data-people]").inner_text()
+    assert "3,500.50" in page.locator("[data-fields]").inner_text()
+    open_page(page, "/ledgers/placements/?year=2019")
+    assert page.locator("[data-record][data-flagged]").count() == 1
+    # The pairing's figures for 2019: one placement entered, none verified.
+    open_page(page, "/pairings/")
+    page.get_by_role("link", name=county).first.click()
+    page.locator('[data-map][data-map-ready="1"]').wait_for(state="attached")  # let the map finish loading
+    page.locator("[data-rollup]").click()
+    page.get_by_role("link", name="2019").click()
+    assert page.locator("h1.xz-title").inner_text().startswith(county)
+    assert page.locator('[data-metric^="placements."]').count() == 2
+    assert watch.problems == []
