@@ -71,6 +71,19 @@ class Command(BaseCommand):
         self.stdout.write(f"[demo] cooperation ledgers: {DEMO_YEAR}, {pair.name} (synthetic) …")
         counts = build_ledgers(pairings=[pair], year=DEMO_YEAR, seed=2019, scale=DEMO_LEDGER_SCALE)
         self.stdout.write("[demo] ledgers: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+        # The year's story so far: the helped side has confirmed the fiscal transfers' arrival and the
+        # helper side's fund period went through its three steps (locked); the rest is open.
+        from xiezuo.funds.models import FiscalFund
+        from xiezuo.ledgers import services, types
+
+        funds = types.get("fiscal_funds")
+        for record in FiscalFund.objects.filter(pairing=pair, year=DEMO_YEAR, confirmation="pending"):
+            services.confirm_record(
+                funds, actor=SYSTEM, record=record, confirmed=True, note="已到账（演示）", via="demo"
+            )
+        period = services.get_period("fiscal_funds", pair, "helper", DEMO_YEAR)
+        while not period.locked:
+            services.advance_period(period, actor=SYSTEM, note="演示", via="demo")
 
     def _registry(self) -> None:
         """Synthetic registered poor people in the demo's helped poverty counties (once)."""
