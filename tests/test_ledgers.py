@@ -711,3 +711,34 @@ def test_unknown_employers_are_registered_at_the_workplace_when_the_writer_may(
     values = placement(pair, registry_people.poor[1], dt.date(2019, 3, 1), employer="天津另一雇主有限公司")
     save(PLACEMENTS, "chengdexian", values, world)
     assert Organisation.objects.get(name="天津另一雇主有限公司").region_code == full_code("130821")
+
+
+def test_synth_ledgers_writes_import_ready_sheets_same_seed_same_rows(
+    world: World, registry_people: People, tmp_path: Path
+) -> None:
+    pair = world.pairing("120110", "130821")
+    args = ["--year", "2019", "--pairing", str(pair.pk), "--scale", "0.1", "--seed", "3"]
+    call_command("synth_ledgers", *args, "--out", str(tmp_path / "a"), stdout=StringIO())
+    call_command("synth_ledgers", *args, "--out", str(tmp_path / "b"), stdout=StringIO())
+    a = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    assert a == b and a["pairings"] == [pair.pk]
+    assert set(a["rows"]) == {t.key for t in types.all_types()}  # every ledger has rows
+    assert (a["rows"]["placements"], a["planted_bad_claims"]["placements"]) == (11, 3)
+    for key, n in a["rows"].items():
+        rows_a = list(load_workbook(tmp_path / "a" / f"{key}.xlsx").active.iter_rows(values_only=True))
+        rows_b = list(load_workbook(tmp_path / "b" / f"{key}.xlsx").active.iter_rows(values_only=True))
+        assert rows_a == rows_b and len(rows_a) == n + 1, key
+    # the placements sheet imports: every row is read, and exactly the planted claims fail the check
+    result = import_ledger(PLACEMENTS, tmp_path / "a" / "placements.xlsx", actor=world.user("chengdexian"))
+    assert result.counts() == {
+        "read": 11,
+        "accepted": 11,
+        "rejected": 0,
+        "created": 11,
+        "updated": 0,
+        "unchanged": 0,
+    }
+    assert Placement.objects.filter(flagged=True).count() == 3
+    reasons = set(PersonCheck.objects.filter(ledger=PLACEMENTS, ok=False).values_list("reason", flat=True))
+    assert reasons == {"not_registered"}

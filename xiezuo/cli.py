@@ -23,6 +23,7 @@ commands:
   import registry FILE ...          import the registry of registered poor people
   import <ledger> FILE ...          import a cooperation ledger (placements, funds, projects ...)
   template registry|<ledger> --out F.xlsx   write an import template
+  synth registry|ledgers ...        synthetic, import-ready files (no real people)
   manage <django command> ...       any Django management command (migrate, shell, ...)
 
 Run `xiezuo <command> [<subcommand>] --help` for the options of one command."""
