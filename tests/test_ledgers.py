@@ -240,6 +240,23 @@ def test_approval_steps_lock_the_period_and_unlock_on_request(world: World, regi
     assert exc.value.errors == [("", "该期间已审核锁定", "the period is approved and locked")]
     with pytest.raises(services.RecordInvalid):
         services.delete_record(types.get(PLACEMENTS), actor=clerk, record=rec)
+    with pytest.raises(services.RecordInvalid):
+        services.add_attachment(
+            types.get(PLACEMENTS),
+            actor=clerk,
+            record=rec,
+            kind="other",
+            upload=SimpleUploadedFile("a.pdf", b"%PDF"),
+        )
+    scan = services.add_period_attachment(
+        period, actor=coordinator, kind="stamped_scan", upload=SimpleUploadedFile("盖章.pdf", b"%PDF-1.4")
+    )
+    assert (scan.period_id, scan.kind, scan.record_id) == (period.pk, "stamped_scan", None)
+    with pytest.raises(ScopeError):
+        services.add_period_attachment(
+            period, actor=helper, kind="stamped_scan", upload=SimpleUploadedFile("x.pdf", b"%PDF")
+        )
+    assert not services.may_grant_unlock(coordinator, period)  # nobody has asked yet
     # another quarter stays open
     assert (
         save(

@@ -236,6 +236,8 @@ def ledger_record(key: str, where: str) -> Any:
 # Who may take the first step of the placements period (county clerk of 承德县 or the national
 # coordinator), per flows.yaml: written out, not derived from the code under test.
 FIRST_STEP = {"in": {"national", "chengdexian"}, "out": {"national"}}
+# Who takes any step of it (the 承德市 coordinator approves).
+STEP_TAKERS = {"in": {"national", "chengdexian", "chengde"}, "out": {"national"}}
 
 
 # The generic ledger endpoints run for an account that may write, one that may only read elsewhere,
@@ -327,6 +329,21 @@ def ledger_routes() -> list[Route]:
                 "year": 2019,
                 "period_no": 1,
             },
+        ),
+        Route(
+            "web:ledger_period_attach",
+            "POST",
+            lambda w: "/ledgers/periods/attach/",
+            # those who take a step of the placements flow (a CSV is refused: 400, nothing saved)
+            lambda u, w: 302 if u is None else (400 if u.username in STEP_TAKERS[w] else 404),
+            body=lambda w: {
+                "ledger": "placements",
+                "side": "helped",
+                "pairing": target_pairing(w).pk,
+                "year": 2019,
+                "period_no": 1,
+            },
+            multipart=True,
         ),
         Route(
             "web:pairing_rollup",

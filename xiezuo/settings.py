@@ -178,6 +178,9 @@ XIEZUO_MAP_APPROVAL = env_str("XIEZUO_MAP_APPROVAL", "演示底图，未经审�
 XIEZUO_PUBLIC_MIN_CELL = env_int("XIEZUO_PUBLIC_MIN_CELL", 5)
 # Lifetime of API tokens in days.
 XIEZUO_TOKEN_DAYS = env_int("XIEZUO_TOKEN_DAYS", 90)
+# Registry checks of people typed into ledger forms and the API, per user per minute (imports are
+# not limited; every check is logged as access to personal data).
+LEDGER_CHECKS_PER_MINUTE = env_int("XIEZUO_LEDGER_CHECKS_PER_MINUTE", 300)
 
 LOGGING = {
     "version": 1,

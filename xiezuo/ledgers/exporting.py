@@ -64,9 +64,23 @@ def write_rows(ltype: types.LedgerType, rows: Iterable[dict[str, Any]], path: st
     return path
 
 
-def export_records(ltype: types.LedgerType, records: Iterable[LedgerRecord], path: str | Path) -> Path:
+def export_records(
+    ltype: types.LedgerType, records: Iterable[LedgerRecord], path: str | Path, *, user: object = None
+) -> Path:
+    """The records as a sheet; masked IDs only for registry viewers of the helped area (D2), the
+    check result for everyone else, as on the record page."""
+    from xiezuo.core.codelists import label
+    from xiezuo.ledgers.services import may_see_people
+
     records = list(records)
+    shown: dict[int, bool] = {}
     masked: dict[int, dict[str, str]] = {}
-    for c in PersonCheck.objects.filter(ledger=ltype.key, record_id__in=[r.pk for r in records]):
-        masked.setdefault(c.record_id, {})[c.field] = c.id_masked
+    by_id = {r.pk: r for r in records}
+    for c in PersonCheck.objects.filter(ledger=ltype.key, record_id__in=list(by_id)):
+        record = by_id[c.record_id]
+        if record.pairing_id not in shown:
+            shown[record.pairing_id] = may_see_people(user, record)
+        masked.setdefault(c.record_id, {})[c.field] = (
+            c.id_masked if shown[record.pairing_id] else label("verify_reason", c.reason)
+        )
     return write_rows(ltype, (record_cells(ltype, r, masked.get(r.pk, {})) for r in records), path)

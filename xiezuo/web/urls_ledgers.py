@@ -9,6 +9,7 @@ from xiezuo.web import views_ledgers as v
 urlpatterns: list[URLPattern] = [
     path("ledgers/", v.ledger_index, name="ledgers"),
     path("ledgers/periods/", v.periods, name="ledger_periods"),
+    path("ledgers/periods/attach/", v.period_attach, name="ledger_period_attach"),
     path("ledgers/periods/<str:action>/", v.period_action, name="ledger_period_action"),
     path("ledgers/attachments/<int:pk>/", v.attachment_download, name="ledger_attachment"),
     path("ledgers/<str:key>/", v.record_list, name="ledger_list"),

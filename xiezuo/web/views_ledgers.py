@@ -30,6 +30,7 @@ from xiezuo.core.jobs import enqueue
 from xiezuo.core.models import Job
 from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
 from xiezuo.core.tabular.spec import Column
+from xiezuo.core.tabular.values import MONEY_UNITS
 from xiezuo.ledgers import flows, services, types
 from xiezuo.ledgers.exporting import export_records, template
 from xiezuo.ledgers.jobs import IMPORT_JOB
@@ -57,12 +58,22 @@ def _zh() -> bool:
     return (get_language() or "zh-hans").lower().startswith("zh")
 
 
+def money_unit(column: Column) -> str:
+    """The unit a money column's header names (金额（万元） → 万元), else the column's default."""
+    for unit in ("亿元", "万元"):
+        if unit in column.header:
+            return unit
+    return "元" if "元" in column.header else column.unit
+
+
 def display(column: Column, value: Any) -> str:
     """A stored value as the page shows it: money in 元 with separators, codes as labels."""
     if value is None or value == "":
         return ""
     if column.kind == "money":
-        return f"{Decimal(value) / 100:,.2f}"
+        unit = money_unit(column)
+        amount = Decimal(value) / 100 / MONEY_UNITS[unit]
+        return f"{amount:,.2f}" if unit == "元" else f"{amount:,f}".rstrip("0").rstrip(".")
     if column.kind == "code" and column.code_list:
         return code_label(column.code_list, value, get_language() or "zh-hans")
     if column.kind == "bool":
@@ -124,7 +135,8 @@ class RecordForm(forms.Form):
         data = dict(self.cleaned_data)
         for c in self.ltype.spec.columns:
             if c.kind == "money" and data.get(c.key) is not None:
-                data[c.key] = int(Decimal(data[c.key]) * 100)
+                # typed in the unit the label names; kept in fen (D4)
+                data[c.key] = int(Decimal(data[c.key]) * 100 * MONEY_UNITS[money_unit(c)])
             if c.kind == "bool":
                 data[c.key] = {"yes": True, "no": False}.get(data.get(c.key) or "")
         return data
@@ -143,13 +155,14 @@ def _form_field(c: Column, ltype: types.LedgerType) -> forms.Field:
             label=label, required=req, min_value=0 if c.non_negative or c.kind == "year" else None
         )
     if c.kind == "money":
+        unit = money_unit(c)
         return forms.DecimalField(
-            label=label,
+            label=label if unit in label else f"{label}（{unit}）",
             required=req,
-            max_digits=18,
-            decimal_places=2,
+            max_digits=20,
+            # whole fen only: 2 decimals in 元, 6 in 万元, 10 in 亿元
+            decimal_places={"元": 2, "万元": 6, "亿元": 10}[unit],
             min_value=0 if c.non_negative else None,
-            help_text=gettext_lazy("in yuan"),
         )
     if c.kind == "decimal":
         return forms.DecimalField(label=label, required=req, max_digits=18, decimal_places=4)
@@ -190,7 +203,7 @@ def _initial(ltype: types.LedgerType, record: LedgerRecord) -> dict[str, Any]:
         if c.key in ltype.orgs:
             value = value.name if value is not None else ""
         elif c.kind == "money" and value is not None:
-            value = Decimal(value) / 100
+            value = Decimal(value) / 100 / MONEY_UNITS[money_unit(c)]
         elif c.kind == "bool":
             value = {True: "yes", False: "no"}.get(value, "")
         out[c.key] = value
@@ -336,6 +349,11 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     ]
     change = scope_for(request.user, "ledger", "change").contains(record.region_code)
     locked = period is not None and period.locked
+    can_match = False
+    if ltype.key == "postings":  # the labour staff of the helped counties match labourers to it
+        from xiezuo.labour.selectors import staff_counties
+
+        can_match = bool(staff_counties(request.user, record.pairing))
     return render(
         request,
         "web/ledgers/detail.html",
@@ -349,6 +367,7 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
             "can_edit": change and not locked,
             "can_confirm": services.may_confirm(request.user, ltype, record) and not locked,
             "can_attach": (change or services.may_confirm(request.user, ltype, record)) and not locked,
+            "can_match": can_match,
             "locked": locked,
             "period": period,
             "attachments": Attachment.objects.filter(ledger=ltype.key, record_id=record.pk).order_by("id"),
@@ -458,18 +477,24 @@ def record_attach(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    att = Attachment.objects.filter(pk=pk, record_id__isnull=False).first()
+    att = Attachment.objects.filter(pk=pk).select_related("period").first()
     if att is None:
         raise Http404
     ltype = ledger_or_404(att.ledger)
-    record = get_or_404(services.records_for(request.user, ltype), pk=att.record_id)
+    if att.record_id is not None:
+        record = get_or_404(services.records_for(request.user, ltype), pk=att.record_id)
+        region_code = record.region_code
+    else:
+        assert att.period is not None
+        pairing = get_or_404(services.visible_pairings(request.user), pk=att.period.pairing_id)
+        region_code = services.side_regions(pairing, att.period.side)[0][0]
     audit.record(
         actor=request.user,
         action="download",
         object_type="attachment",
         object_id=att.pk,
         object_repr=att.title,
-        region_code=record.region_code,
+        region_code=region_code,
         via="web",
     )
     return FileResponse(att.file.open("rb"), as_attachment=True, filename=Path(att.file.name).name)
@@ -483,7 +508,7 @@ class ImportForm(forms.Form):
     unit = forms.ChoiceField(
         label=gettext_lazy("Money unit where the sheet states none"),
         required=False,
-        choices=[("", "元"), ("万元", "万元"), ("亿元", "亿元")],
+        choices=[("", gettext_lazy("as the headers say")), ("元", "元"), ("万元", "万元"), ("亿元", "亿元")],
     )
     dry_run = forms.BooleanField(
         label=gettext_lazy("Dry run: check and count, write nothing"), required=False
@@ -588,7 +613,7 @@ def ledger_export(request: HttpRequest, key: str) -> HttpResponse:
         qs = form.apply(qs, ltype)
     records = list(qs.order_by("id")[:100_000])
     with tempfile.TemporaryDirectory() as tmp:
-        content = export_records(ltype, records, Path(tmp) / "export.xlsx").read_bytes()
+        content = export_records(ltype, records, Path(tmp) / "export.xlsx", user=request.user).read_bytes()
     audit.record(
         actor=request.user,
         action="export",
@@ -645,6 +670,8 @@ def periods(request: HttpRequest) -> HttpResponse:
                             "can_return": services.may_return(request.user, p),
                             "can_request": services.may_request_unlock(request.user, p),
                             "can_unlock": services.may_grant_unlock(request.user, p),
+                            "can_attach": services.may_attach_to_period(request.user, p),
+                            "attachments": list(p.attachments.order_by("id")) if p.pk else [],
                         }
                     )
     return render(
@@ -701,6 +728,47 @@ def period_action(request: HttpRequest, action: str) -> HttpResponse:
             services.grant_unlock(period, actor=request.user, note=note)
         else:
             services.advance_period(period, actor=request.user, note=note)
+    except ScopeError:
+        raise Http404 from None
+    except services.RecordInvalid as exc:
+        return render(
+            request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400
+        )
+    return redirect(f"{reverse('web:ledger_periods')}?pairing={pairing.pk}&year={year}")
+
+
+@login_required
+@require_POST
+def period_attach(request: HttpRequest) -> HttpResponse:
+    """A stamped scan (盖章扫描件) or other evidence for a reporting period, by those who take its steps."""
+    try:
+        ltype = ledger_or_404(request.POST.get("ledger", ""))
+        pairing = get_or_404(
+            services.visible_pairings(request.user), pk=int(request.POST.get("pairing", "0"))
+        )
+        year = int(request.POST.get("year", "0"))
+        period_no = int(request.POST.get("period_no", "0"))
+    except ValueError:
+        raise Http404 from None
+    side = request.POST.get("side") or ltype.sides[0]
+    if side not in ltype.sides or not 1996 <= year <= 2100:
+        raise Http404
+    period = Period.objects.filter(
+        ledger=ltype.key, pairing=pairing, side=side, year=year, period_no=period_no
+    ).first() or Period(ledger=ltype.key, pairing=pairing, side=side, year=year, period_no=period_no)
+    if not services.may_attach_to_period(request.user, period):
+        raise Http404
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise services.RecordInvalid([("file", "请选择文件", "choose a file")])
+        services.add_period_attachment(
+            period,
+            actor=request.user,
+            kind=request.POST.get("kind", "stamped_scan"),
+            upload=upload,
+            via="web",
+        )
     except ScopeError:
         raise Http404 from None
     except services.RecordInvalid as exc:

@@ -29,6 +29,7 @@ from xiezuo.registry.selectors import (
     HouseholdFilters,
     filter_households,
     household_counts,
+    household_counts_for,
     household_detail,
     households_for,
     import_jobs_for,
@@ -98,10 +99,13 @@ class HouseholdFilterForm(forms.Form):
 def household_list(request: HttpRequest) -> HttpResponse:
     form = HouseholdFilterForm(request.GET or None)
     qs = households_for(request.user)
+    filters: HouseholdFilters | None = HouseholdFilters()
     if form.is_valid():
-        qs = filter_households(qs, form.filters())
+        filters = form.filters()
+        qs = filter_households(qs, filters)
     elif form.is_bound:
         qs = qs.none()
+        filters = None
     after = None
     if request.GET.get("after"):
         try:
@@ -109,7 +113,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         except ValueError:
             after = None
     page = keyset_page(qs, after=after)
-    total, by_status = household_counts(qs)
+    total, by_status = household_counts_for(request.user, filters) if filters else household_counts(qs)
     names = region_names({h.region_code for h in page.rows})
     query = request.GET.copy()
     query.pop("after", None)
