@@ -21,8 +21,9 @@ commands:
   codes load                        load the code lists
   users create ...                  create a user with grants
   import registry FILE ...          import the registry of registered poor people
+  import monitoring FILE ...        import monitored households' help measures and risk removal
   import <ledger> FILE ...          import a cooperation ledger (placements, funds, projects ...)
-  template registry|<ledger> --out F.xlsx   write an import template
+  template registry|monitoring|<ledger> --out F.xlsx   write an import template
   synth registry|ledgers ...        synthetic, import-ready files (no real people)
   manage <django command> ...       any Django management command (migrate, shell, ...)
 

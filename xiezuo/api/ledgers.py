@@ -119,8 +119,8 @@ def _schemas(ltype: types.LedgerType) -> tuple[type[Schema], type[Schema], type[
         "pairing": (int | str, Field(description="pairing id (or its display name)")),
         "year": (int, Field(ge=1996, le=2100, description="归属年度: the year the record counts for")),
         "region_code": (
-            str | None,
-            Field(None, description="12-digit code; default the pairing side's region"),
+            str | int | None,
+            Field(None, description="region code (2–12 digits) or name; default the pairing side's region"),
         ),
     }
     fields_out: dict[str, Any] = {
@@ -135,7 +135,7 @@ def _schemas(ltype: types.LedgerType) -> tuple[type[Schema], type[Schema], type[
         "people": (list[PersonOut], ...),
     }
     for c in ltype.spec.columns:
-        t = _py_type(c)
+        t = _py_type(c) if c.key not in ltype.regions else str | int
         desc = _description(c, ltype)
         if c.required:
             fields_in[c.key] = (t, Field(description=desc))
