@@ -203,3 +203,17 @@ def test_mask_name(value: str, masked: str) -> None:
 )
 def test_age_on(birth: dt.date, on: dt.date, age: int) -> None:
     assert age_on(birth, on) == age
+
+
+def test_encrypt_many_makes_tokens_like_encrypt() -> None:
+    c = cipher(keys={"k1": KEY_A, "k2": KEY_B}, current="k2")
+    texts = [ID, "张三丰", "", "513431199001011234"] * 3
+    tokens = c.encrypt_many(texts)
+    assert [c.decrypt(t) for t in tokens] == texts
+    assert all(t.startswith("k2:") for t in tokens)
+    # same layout as encrypt: base64 of nonce + ciphertext + tag
+    assert {len(t) for t in tokens[:1]} == {len(c.encrypt(ID))}
+    # a fresh nonce each: equal texts give different tokens
+    assert len(set(tokens)) == len(tokens)
+    assert len({base64.b64decode(t[3:])[:12] for t in tokens}) == len(tokens)
+    assert c.encrypt_many([]) == []

@@ -18,7 +18,15 @@ from xiezuo.core.models import AuditEntry
 from xiezuo.registry import importing
 from xiezuo.registry.idnumbers import MESSAGES_ZH
 from xiezuo.registry.importing import ImportRefused, import_registry
-from xiezuo.registry.models import Dataset, Household, HouseholdStatus, Member, Monitoring, StagedRow
+from xiezuo.registry.models import (
+    Dataset,
+    Household,
+    HouseholdCount,
+    HouseholdStatus,
+    Member,
+    Monitoring,
+    StagedRow,
+)
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "registry"
@@ -62,6 +70,9 @@ def state() -> dict[str, Any]:
         "monitoring": sorted(Monitoring.objects.values_list("household__number", "kind", "identified_on")),
         "datasets": Dataset.objects.count(),
         "staged": StagedRow.objects.count(),
+        "counts": sorted(
+            HouseholdCount.objects.values_list("county", "status", "main_cause", "monitored", "n")
+        ),
     }
 
 
@@ -326,3 +337,58 @@ def test_the_same_person_twice_in_one_household_is_rejected_once(world: World, t
     assert "同一证件号码在本户中重复出现（第 2 行）" in report and "重复一" in report
     again = import_registry(path, **kw)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_column_masks_match_the_masking_helpers() -> None:
+    import polars as pl
+
+    from xiezuo.core.crypto import mask_id, mask_name
+    from xiezuo.registry.importing import _masks
+
+    ids = ["513431199001011234", "51343190010112", "1234", "12345678", "123456789", "11010519491231002X"]
+    names = ["张三丰", "李四", "王", "欧阳娜娜", " 张三 ", "样例·热合曼", "ab"]
+    n = max(len(ids), len(names))
+    ids, names = (ids * 2)[:n], (names * 2)[:n]
+    got_ids, got_names = _masks(pl.Series(ids), pl.Series(names))
+    assert got_ids.to_list() == [mask_id(x) for x in ids]
+    assert got_names.to_list() == [mask_name(x) for x in names]
+
+
+def test_counts_from_the_aggregate_match_counting_households(world: World) -> None:
+    from xiezuo.registry.selectors import (
+        HouseholdFilters,
+        filter_households,
+        household_counts,
+        household_counts_for,
+        households_for,
+    )
+
+    user = world.user("chengde")
+    import_registry(FIXTURES / "messy.xlsx", actor=user)
+    assert Household.objects.exists()
+
+    def agree() -> None:
+        county = Household.objects.values_list("region_code", flat=True).first() // 10**6
+        for f in (
+            HouseholdFilters(),
+            HouseholdFilters(region=(county * 10**6, (county + 1) * 10**6)),
+            HouseholdFilters(region=(county // 100 * 10**8, (county // 100 + 1) * 10**8), status="poor"),
+            HouseholdFilters(main_cause="1", monitored=True),
+            HouseholdFilters(monitored=False),
+            HouseholdFilters(region=(130821100000, 130821101000)),  # a township: counted directly
+        ):
+            direct = household_counts(filter_households(households_for(user), f))
+            assert household_counts_for(user, f) == direct, f
+            assert household_counts_for(user, f)[0] == sum(direct[1].values())
+
+    agree()
+    # A household changed one at a time through the ORM keeps the aggregate too.
+    h = Household.objects.order_by("pk").first()
+    assert h is not None
+    h.status, h.monitored = ("exited" if h.status == "poor" else "poor"), not h.monitored
+    h.save()
+    agree()
+    h.members.all().delete()
+    h.statuses.all().delete()
+    h.delete()
+    agree()

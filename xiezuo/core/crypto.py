@@ -146,6 +146,25 @@ class AesGcmCipher:
         sealed = self._aead[key_id].encrypt(nonce, text.encode(), key_id.encode())
         return key_id + ":" + base64.b64encode(nonce + sealed).decode("ascii")
 
+    def encrypt_many(self, texts: Sequence[str]) -> list[str]:
+        """``encrypt`` of many values (same tokens: a fresh random nonce each, the key id bound as
+        associated data); the nonces come from one ``os.urandom`` call and the per-value
+        Python overhead is cut to the AES-GCM call itself."""
+        key_id = self.current_key_id
+        seal = self._aead[key_id].encrypt
+        aad = key_id.encode()
+        prefix = key_id + ":"
+        b64 = binascii.b2a_base64
+        nonces = os.urandom(NONCE_BYTES * len(texts))
+        out: list[str] = []
+        append = out.append
+        at = 0
+        for text in texts:
+            nonce = nonces[at : at + NONCE_BYTES]
+            at += NONCE_BYTES
+            append(prefix + b64(nonce + seal(nonce, text.encode(), aad), newline=False).decode("ascii"))
+        return out
+
     def decrypt(self, token: str) -> str:
         key_id, sep, body = token.partition(":")
         aead = self._aead.get(key_id)

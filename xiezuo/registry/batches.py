@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,17 @@ def _parse_column(column: Column, text: pl.Series, unit: str | None) -> tuple[pl
 
     Each distinct cell text is parsed once with ``parse_cell``; the results are joined back.
     """
-    distinct = text.unique().to_list()
+    n = text.len()
+    plain: pl.Series | None = None
+    if column.kind in ("text", "name"):
+        # Cells of letters, digits and CJK only (no space, dot, full-width form or blank marker)
+        # come out of clean_text / clean_name unchanged: they skip the per-value parse.
+        plain = text.str.contains(_PLAIN) & ~text.str.to_lowercase().is_in(_BLANKS)
+        if plain.all():
+            return text.alias(column.key), pl.Series([None] * n, dtype=pl.Int32)
+        distinct = text.filter(~plain).unique().to_list()
+    else:
+        distinct = text.unique().to_list()
     parsed: list[Any] = []
     errs: list[int | None] = []
     for raw in distinct:
@@ -171,7 +181,15 @@ def _parse_column(column: Column, text: pl.Series, unit: str | None) -> tuple[pl
         }
     )
     joined = text.to_frame("raw").join(mapping, on="raw", how="left", maintain_order="left")
+    if plain is not None:
+        joined = joined.with_columns(
+            value=pl.when(pl.Series(plain)).then(pl.col("raw")).otherwise(pl.col("value"))
+        )
     return joined["value"].alias(column.key), joined["err"]
+
+
+_PLAIN = r"^[0-9A-Za-z\x{3400}-\x{9fff}]+$"
+_BLANKS = sorted(values.BLANKS)
 
 
 _ERRS: list[tuple[str, str, str]] = []
@@ -203,6 +221,7 @@ def _column_batches(
     size: int,
     keep_raw: bool,
     unit: str | None,
+    raw_only: Collection[int] | None = None,
 ) -> Iterator[Batch]:
     header = plain.header
     source = path.name
@@ -281,6 +300,24 @@ def _column_batches(
         m = chunk.height
         if m == 0:
             continue
+        if raw_only is not None:
+            # Only the original cells of some rows (the error report): no parsing.
+            wanted = [i for i in range(m) if seq + i in raw_only]
+            raw: list[list[Any] | None] = [None] * m
+            for i in wanted:
+                raw[i] = list(chunk.row(i))
+            yield Batch(
+                source=source,
+                seq0=seq,
+                labels=labels,
+                positions=positions,
+                row_numbers=numbers.to_list(),
+                frame=pl.DataFrame(),
+                ids=[],
+                raw=raw,  # type: ignore[arg-type]
+            )
+            seq += m
+            continue
         cols = _empty_frame(spec, m)
         errors: dict[int, list[CellError]] = {}
         err_columns: list[tuple[int, pl.Series, str]] = []
@@ -337,11 +374,13 @@ def read_batches(
     size: int,
     keep_raw: bool = False,
     unit: str | None = None,
+    raw_only: Collection[int] | None = None,
 ) -> Iterator[Batch]:
     """Batches of at most ``size`` rows of every source of ``path``; ``summary_out`` receives the
-    parse summary (complete once the batches are exhausted)."""
+    parse summary (complete once the batches are exhausted). With ``raw_only`` (row ``seq``
+    numbers) a plain CSV is not parsed: batches carry the original cells of those rows only."""
     plain = _plain_csv(path, spec)
     if plain is not None:
-        yield from _column_batches(path, spec, plain, summary_out, size, keep_raw, unit)
+        yield from _column_batches(path, spec, plain, summary_out, size, keep_raw, unit, raw_only)
     else:
-        yield from _row_batches(path, spec, summary_out, size, keep_raw)
+        yield from _row_batches(path, spec, summary_out, size, keep_raw or raw_only is not None)

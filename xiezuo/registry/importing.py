@@ -23,7 +23,7 @@ import polars as pl
 from django.db import connection, transaction
 
 from xiezuo.core import audit
-from xiezuo.core.crypto import get_cipher, mask_id, mask_name
+from xiezuo.core.crypto import get_cipher
 from xiezuo.core.scope import Scope, scope_for
 from xiezuo.core.tabular import Summary
 from xiezuo.core.tabular.errors import CellError, ParsedRow, write_errors
@@ -344,17 +344,45 @@ class Stage:
 
 
 def _seal(ids: list[str], names: list[str]) -> tuple[list[str], ...]:
-    """Keyed hashes, ciphertexts and masks of ID numbers and names (runs in the crypto workers)."""
+    """Keyed hashes and ciphertexts of ID numbers and names (runs in the crypto workers)."""
     cipher = get_cipher()
-    encrypt = cipher.encrypt
-    return (
-        cipher.hmac_many(ids),
-        [encrypt(x) for x in ids],
-        [mask_id(x) for x in ids],
-        cipher.hmac_many(names),
-        [encrypt(x) for x in names],
-        [mask_name(x) for x in names],
+    encrypt_many = getattr(cipher, "encrypt_many", None)
+    if encrypt_many is None:  # a backend without the batch method
+        encrypt_many = lambda texts: [cipher.encrypt(x) for x in texts]  # noqa: E731
+    return (cipher.hmac_many(ids), encrypt_many(ids), cipher.hmac_many(names), encrypt_many(names))
+
+
+def _mask_expr(col: str, lengths: list[int], keep_head: int, keep_tail: int) -> pl.Expr:
+    """``mask_id`` (head 6, tail 2) or ``mask_name`` (head 1) as a polars expression, one branch
+    per distinct length (a handful)."""
+    x = pl.col(col)
+    n = x.str.len_chars()
+    expr: Any = None
+    for length in sorted(lengths):
+        if length <= keep_head + keep_tail:
+            value = pl.lit("*" * length)
+        else:
+            parts = [x.str.slice(0, keep_head), pl.lit("*" * (length - keep_head - keep_tail))]
+            if keep_tail:
+                parts.append(x.str.slice(length - keep_tail, keep_tail))
+            value = pl.concat_str(parts)
+        expr = pl.when(n == length).then(value) if expr is None else expr.when(n == length).then(value)
+    return expr.otherwise(None) if expr is not None else pl.lit(None, dtype=pl.String)
+
+
+def _masks(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """``mask_id`` and ``mask_name`` of whole columns (see xiezuo.core.crypto)."""
+    frame = pl.DataFrame({"i": ids, "n": names.str.strip_chars()})
+    id_lengths = frame["i"].str.len_chars().unique().drop_nulls().to_list()
+    name_lengths = frame["n"].str.len_chars().unique().drop_nulls().to_list()
+    # mask_id keeps everything but stars up to 8 characters; mask_name keeps the family name.
+    id_expr = (
+        pl.when(pl.col("i").str.len_chars() <= 8)
+        .then(pl.col("i").str.replace_all(".", "*"))
+        .otherwise(_mask_expr("i", [x for x in id_lengths if x > 8], 6, 2))
     )
+    out = frame.select(id_expr.alias("id_masked"), _mask_expr("n", name_lengths, 1, 0).alias("name_masked"))
+    return out["id_masked"], out["name_masked"]
 
 
 class Sealer:
@@ -379,7 +407,7 @@ class Sealer:
 
         def result() -> tuple[list[str], ...]:
             got = [p.get() for p in parts]
-            return tuple([x for g in got for x in g[k]] for k in range(6))
+            return tuple([x for g in got for x in g[k]] for k in range(4))
 
         return result
 
@@ -525,13 +553,22 @@ def _validate(batch: Batch, ctx: _Context) -> tuple[pl.DataFrame, np.ndarray]:
 
 
 def _with_sealed(frame: pl.DataFrame, ok: np.ndarray, sealed: tuple[list[str], ...]) -> pl.DataFrame:
+    """The staging rows with the sealed columns of the good rows (null on the rejected ones)."""
     n = frame.height
-    cols: dict[str, pl.Series] = {}
-    for name, values_ in zip(SEALED, sealed, strict=True):
-        full: list[str | None] = [None] * n
-        for i, v in zip(ok.tolist(), values_, strict=True):
-            full[i] = v
-        cols[name] = pl.Series(name, full, dtype=pl.String)
+    idx = pl.Series(ok, dtype=pl.UInt32)
+    id_masked, name_masked = _masks(frame["_id"].gather(idx), frame["_name"].gather(idx))
+    values_ = dict(zip(("id_hmac", "id_cipher", "name_hmac", "name_cipher"), sealed, strict=True))
+    values_["id_masked"] = id_masked  # type: ignore[assignment]
+    values_["name_masked"] = name_masked  # type: ignore[assignment]
+    if len(ok) == n:
+        cols = {name: pl.Series(name, values_[name], dtype=pl.String) for name in SEALED}
+    else:
+        cols = {
+            name: pl.Series(name, [None] * n, dtype=pl.String).scatter(
+                idx, pl.Series(values_[name], dtype=pl.String)
+            )
+            for name in SEALED
+        }
     return frame.with_columns(**cols).drop("_id", "_name")
 
 
@@ -671,6 +708,10 @@ def _check_and_merge(
     result.notes.extend(summary.unit_notes_zh(REGISTRY))
     if _pg():
         stage.execute("ANALYZE {rows}")
+    else:
+        # SQLite plans no hash joins: the checks across rows and the merge look rows up by household.
+        stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_household ON {{rows}} (household_number)")
+        stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
     total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
     if not (summary.read or total):
         reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
@@ -811,7 +852,7 @@ def _rejected_rows(stage: Stage, path: Path) -> Iterator[ParsedRow]:
     }
     if not rejected:
         return
-    for batch in read_batches(path, REGISTRY, [], size=BATCH, keep_raw=True):
+    for batch in read_batches(path, REGISTRY, [], size=BATCH, raw_only=rejected.keys()):
         assert batch.raw is not None
         for i in range(len(batch)):
             hit = rejected.get(batch.seq0 + i)
@@ -888,7 +929,8 @@ def _build_households(stage: Stage) -> int:
             FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
             LEFT JOIN {{rows}} m ON m.seq = agg.mon_seq
         )
-        SELECT w.*, h.id AS household_id, h.status AS old_status,
+        SELECT w.*, h.id AS household_id, h.status AS old_status, h.region_code AS old_region,
+            h.main_cause AS old_cause, h.monitored AS old_monitored,
             (ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(MERGE_HOUSEHOLDS)} AS chunk,
             CASE WHEN h.id IS NULL THEN 'new'
                 WHEN h.region_code {ne} w.region_code OR h.attribute {ne} w.attribute
@@ -904,9 +946,7 @@ def _build_households(stage: Stage) -> int:
     )
     stage.execute(f"CREATE INDEX {stage.households}_chunk ON {{hh}} (chunk, number)")
     stage.execute(f"CREATE INDEX {stage.households}_number ON {{hh}} (number)")
-    if not pg:
-        stage.execute(f"CREATE INDEX {stage.rows}_household ON {{rows}} (household_number)")
-    else:
+    if pg:
         stage.execute("ANALYZE {hh}")
     return int(stage.fetch("SELECT COALESCE(MAX(chunk) + 1, 0) FROM {hh}")[0][0])
 
@@ -1066,6 +1106,7 @@ def _merge_chunk(
             [chunk],
         )
     _side_tables(stage, chunk, result, ds)
+    _count_households(stage, chunk)
     if not initial:
         stage.execute(
             f"""UPDATE registry_member SET household_id = hs.household_id, name_hmac = s.name_hmac,
@@ -1102,10 +1143,30 @@ def _merge_chunk(
     ]
 
 
+def _count_households(stage: Stage, chunk: int) -> None:
+    """Keep ``HouseholdCount`` (households by county, status, main cause, monitoring): add the
+    chunk's new and changed households, take away what the changed ones counted before."""
+    stage.execute(
+        """INSERT INTO registry_householdcount (county, status, main_cause, monitored, n)
+        SELECT county, status, main_cause, monitored, SUM(d) FROM (
+            SELECT region_code / 1000000 AS county, status, main_cause, monitored, 1 AS d
+            FROM {hh} WHERE chunk = %s AND action <> 'same'
+            UNION ALL
+            SELECT old_region / 1000000, old_status, old_cause, old_monitored, -1
+            FROM {hh} WHERE chunk = %s AND action = 'changed'
+        ) x WHERE true GROUP BY county, status, main_cause, monitored
+        ON CONFLICT (county, status, main_cause, monitored) DO UPDATE
+            SET n = registry_householdcount.n + excluded.n""",
+        [chunk, chunk],
+    )
+    stage.execute("DELETE FROM registry_householdcount WHERE n = 0")
+
+
 def _ymd(year: str, month: int, day: int) -> str:
     if _pg():
         return f"make_date({year}, {month}, {day})"
-    return f"printf('%%04d-%02d-%02d', {year})" % (month, day)
+    # Years are four digits (validated); no printf: a literal % breaks DEBUG's query logging.
+    return f"({year} || '-{month:02d}-{day:02d}')"
 
 
 def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int) -> None:
@@ -1188,7 +1249,7 @@ def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int) -> Non
 
 # --- secondary indexes of an initial load: dropped before, built after -----------------------------
 
-DEFERRED_TABLES = ("registry_member", "registry_householdstatus")
+DEFERRED_TABLES = ("registry_household", "registry_member", "registry_householdstatus")
 DEFERRED_DDL = "registry_deferred_ddl"
 
 

@@ -8,8 +8,12 @@ Every table carries integer keys and 12-digit region codes only, so it snapshots
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
 
 
 class Dataset(models.Model):
@@ -168,7 +172,7 @@ class HelpMeasure(models.Model):
     """A help measure of a monitored household (产业, 就业, 健康 …) with its dates."""
 
     monitoring = models.ForeignKey(Monitoring, on_delete=models.CASCADE, related_name="measures")
-    channel = models.CharField(max_length=16)  # code list help_channel
+    channel = models.CharField(max_length=32)  # code list help_channel
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
 
@@ -204,3 +208,74 @@ class StagedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.import_key[:8]}#{self.seq}"
+
+
+class HouseholdCount(models.Model):
+    """How many households a county has by status, main cause and monitoring (a maintained
+    aggregate): the list's counts sum these rows over a range of county codes instead of counting
+    millions of households. Kept by the import's merge, in the transaction that writes the
+    households (the import is the only writer of households)."""
+
+    county = models.IntegerField()  # region_code // 10**6 (6 digits)
+    status = models.CharField(max_length=16)
+    main_cause = models.CharField(max_length=8, blank=True)
+    monitored = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "status", "main_cause", "monitored"], name="household_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county}:{self.status}:{self.main_cause}:{self.monitored}={self.n}"
+
+
+# Households written one at a time through the ORM (admin, fixtures, tests) keep ``HouseholdCount``
+# right through these receivers; the import keeps it with set-based SQL in its merge.
+
+_COUNT_FIELDS = ("region_code", "status", "main_cause", "monitored")
+
+
+def _count_key(values: tuple[Any, ...]) -> dict[str, Any]:
+    region_code, status, main_cause, monitored = values
+    return {
+        "county": region_code // 10**6,
+        "status": status,
+        "main_cause": main_cause,
+        "monitored": monitored,
+    }
+
+
+def _count_add(values: tuple[Any, ...], delta: int) -> None:
+    key = _count_key(values)
+    updated = HouseholdCount.objects.filter(**key).update(n=models.F("n") + delta)
+    if not updated:
+        HouseholdCount.objects.create(**key, n=delta)
+    HouseholdCount.objects.filter(**key, n=0).delete()
+
+
+@receiver(pre_save, sender=Household)
+def _household_before_save(sender: Any, instance: Household, raw: bool = False, **kwargs: Any) -> None:
+    old = None
+    if instance.pk is not None:
+        old = Household.objects.filter(pk=instance.pk).values_list(*_COUNT_FIELDS).first()
+    instance._counted_before = old  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=Household)
+def _household_saved(sender: Any, instance: Household, **kwargs: Any) -> None:
+    old = getattr(instance, "_counted_before", None)
+    new = tuple(getattr(instance, f) for f in _COUNT_FIELDS)
+    if old == new:
+        return
+    if old is not None:
+        _count_add(old, -1)
+    _count_add(new, 1)
+
+
+@receiver(post_delete, sender=Household)
+def _household_deleted(sender: Any, instance: Household, **kwargs: Any) -> None:
+    _count_add(tuple(getattr(instance, f) for f in _COUNT_FIELDS), -1)
