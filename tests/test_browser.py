@@ -262,7 +262,6 @@ def test_pairing_map_draws_with_the_approval_number(
     assert approval.inner_text().startswith(f"审图号：{settings.XIEZUO_MAP_APPROVAL} · ")
     assert page.locator("h1.xz-title").inner_text().strip() == "结对关系地图"
     assert str(count) in page.locator(".xz-lead").first.inner_text()
-    page.screenshot(path="/tmp/map.png", full_page=True)
 
 
 def test_main_pages_have_no_console_errors_csp_refusals_or_failed_assets(

@@ -7,6 +7,10 @@
 Gates: ruff check, ruff format --check, mypy, makemigrations --check, OpenAPI schema against the
 committed ``openapi.json``, the test suite on SQLite, the test suite on a throwaway PostgreSQL
 cluster. All gates run; the exit code is 1 if any failed. The i18n checks are tests in the suite.
+
+The two test runs are independent (each its own data directory and database), so with two or more
+CPUs they run side by side, their lines prefixed ``[sqlite]`` / ``[postgresql]``; ``--serial`` runs
+them one after the other.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +47,30 @@ class Result:
     detail: str = ""
 
 
+# Gates running side by side (threads) print whole lines, each under its gate's prefix.
+_local = threading.local()
+_print_lock = threading.Lock()
+_running: set[subprocess.Popen[str]] = set()  # commands running now, stopped on SIGTERM
+
+
+def _cancel(signum: int, frame: object) -> None:
+    """SIGTERM (CI cancelling): stop the running commands, so every gate's thread returns and the
+    throwaway cluster is stopped and removed, then unwind the main thread normally."""
+    for proc in list(_running):
+        proc.terminate()
+    sys.exit(128 + signum)
+
+
+def _say(text: str) -> None:
+    prefix = getattr(_local, "prefix", "")
+    with _print_lock:
+        for line in text.split("\n"):
+            sys.stdout.write(f"{prefix}{line}\n" if prefix else f"{line}\n")
+        sys.stdout.flush()
+
+
 def _header(name: str) -> None:
-    print(f"\n== {name}", flush=True)
+    _say(f"\n== {name}")
 
 
 def _base_env(data_dir: Path) -> dict[str, str]:
@@ -57,23 +85,24 @@ def _base_env(data_dir: Path) -> dict[str, str]:
 
 def _stream(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, list[str]]:
     """Run a command in the repository, echoing its output; return exit code and output lines."""
-    print("$ " + " ".join(cmd), flush=True)
+    _say("$ " + " ".join(cmd))
     lines: list[str] = []
     try:
         proc = subprocess.Popen(
             list(cmd), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
     except OSError as exc:
-        print(f"cannot run {cmd[0]}: {exc}", flush=True)
+        _say(f"cannot run {cmd[0]}: {exc}")
         return 127, [str(exc)]
     assert proc.stdout is not None
+    _running.add(proc)
     try:
         for line in proc.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            _say(line.rstrip("\n"))
             lines.append(line.rstrip("\n"))
         return proc.wait(), lines
     finally:
+        _running.discard(proc)
         if proc.poll() is None:  # interrupted: do not leave the command running
             proc.terminate()
             try:
@@ -138,7 +167,9 @@ def gate_openapi(env: dict[str, str]) -> tuple[bool, str]:
 
 
 def _pytest(label: str, env: dict[str, str], pytest_args: Sequence[str]) -> tuple[bool, str]:
-    code, lines = _stream([PY, "-m", "pytest", *pytest_args], env)
+    # Its own temporary directory next to its data directory: suites side by side never share one.
+    basetemp = Path(env["XIEZUO_DATA_DIR"]).parent / f"pytest-{label.split()[0]}"
+    code, lines = _stream([PY, "-m", "pytest", f"--basetemp={basetemp}", *pytest_args], env)
     summary = ""
     for line in reversed(lines):
         match = SUMMARY.match(line.strip())
@@ -152,7 +183,7 @@ def _pytest(label: str, env: dict[str, str], pytest_args: Sequence[str]) -> tupl
         detail = f"{summary or 'pytest failed'} (exit {code})"
     else:
         detail = summary or "passed"
-    print(f"== tests on {label}: {detail}", flush=True)
+    _say(f"== tests on {label}: {detail}")
     return code == 0, detail
 
 
@@ -166,12 +197,27 @@ def gate_postgres(env: dict[str, str], pytest_args: Sequence[str]) -> tuple[bool
     try:
         with pg_cluster() as cluster:
             version = cluster.server_version().split()[0]
-            print(f"PostgreSQL {version} at {cluster.url}", flush=True)
+            _say(f"PostgreSQL {version} at {cluster.url}")
             ok, detail = _pytest(f"postgresql {version}", {**env, "DATABASE_URL": cluster.url}, pytest_args)
             return ok, f"PostgreSQL {version}: {detail}"
     except ClusterError as exc:
-        print(f"throwaway PostgreSQL cluster failed:\n{exc}", flush=True)
+        _say(f"throwaway PostgreSQL cluster failed:\n{exc}")
         return False, "throwaway PostgreSQL cluster failed (see above)"
+
+
+def _run_gate(name: str, run: Callable[[], tuple[bool, str]], *, prefix: str) -> Result:
+    """Run one gate under its output prefix; a gate that crashes is a failed gate, never a skipped one."""
+    _local.prefix = prefix
+    _header(name)
+    t0 = time.monotonic()
+    try:
+        ok, detail = run()
+    except Exception as exc:
+        ok, detail = False, f"{type(exc).__name__}: {exc}"
+        _say(detail)
+    seconds = time.monotonic() - t0
+    _say(f"== {name}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s")
+    return Result(name, ok, seconds, detail)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,9 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", choices=["lint", "sqlite", "postgres"], help="run one group of gates")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression")
+    parser.add_argument("--serial", action="store_true", help="run the two test suites one after the other")
     opts = parser.parse_args(args)
-    # On SIGTERM (CI cancelling) unwind normally, so the throwaway cluster is stopped and removed.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGTERM, _cancel)
 
     pytest_args = [*(["-k", opts.keyword] if opts.keyword else []), *extra]
     results: list[Result] = []
@@ -201,27 +247,28 @@ def main(argv: list[str] | None = None) -> int:
             ("migrations", lambda: gate_migrations(env)),
             ("openapi", lambda: gate_openapi(env)),
         ]
+        # Each suite its own data directory, so the two can run side by side.
+        env_sqlite = _base_env(Path(tmp) / "data-sqlite")
+        env_pg = _base_env(Path(tmp) / "data-postgresql")
         tests: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
-            ("tests on sqlite", lambda: gate_sqlite(env, pytest_args)),
-            ("tests on postgresql", lambda: gate_postgres(env, pytest_args)),
+            ("tests on sqlite", lambda: gate_sqlite(env_sqlite, pytest_args)),
+            ("tests on postgresql", lambda: gate_postgres(env_pg, pytest_args)),
         ]
-        gates = {
-            None: lint + tests,
-            "lint": lint,
-            "sqlite": tests[:1],
-            "postgres": tests[1:],
+        side_by_side = opts.only is None and not opts.serial and (os.cpu_count() or 1) >= 2
+        groups: list[list[tuple[str, Callable[[], tuple[bool, str]]]]] = {
+            None: [[g] for g in lint] + ([tests] if side_by_side else [[t] for t in tests]),
+            "lint": [[g] for g in lint],
+            "sqlite": [tests[:1]],
+            "postgres": [tests[1:]],
         }[opts.only]
-        for name, run in gates:
-            _header(name)
-            t0 = time.monotonic()
-            try:
-                ok, detail = run()
-            except Exception as exc:  # a gate that crashes is a failed gate, never a skipped one
-                ok, detail = False, f"{type(exc).__name__}: {exc}"
-                print(detail, flush=True)
-            seconds = time.monotonic() - t0
-            results.append(Result(name, ok, seconds, detail))
-            print(f"== {name}: {'ok' if ok else 'FAILED'} in {seconds:.1f} s", flush=True)
+        for group in groups:
+            if len(group) == 1:
+                results.append(_run_gate(*group[0], prefix=""))
+                continue
+            labels = {name: "[" + name.removeprefix("tests on ") + "] " for name, _ in group}
+            with ThreadPoolExecutor(len(group)) as pool:
+                futures = [pool.submit(_run_gate, name, run, prefix=labels[name]) for name, run in group]
+                results.extend(f.result() for f in futures)
 
     width = max(len(r.name) for r in results)
     print("\n== summary")
