@@ -117,6 +117,7 @@ def w_import(path: str, dump: str | None) -> dict[str, Any]:
     out["members"] = Member.objects.count()
     out["households_created"] = result.households_created
     out["households_updated"] = result.households_updated
+    out["timings"] = {k: round(v, 1) for k, v in result.timings.items()}
     if dump and not Path(dump).exists():
         _dump(Path(dump))
     return out

@@ -62,9 +62,15 @@ def _free_port() -> int:
 
 def _browser_database_url(tmp: Path) -> str:
     """A fresh, empty database for the live site, next to the one the suite uses."""
+    return fresh_database_url(tmp, BROWSER_DATABASE)
+
+
+def fresh_database_url(tmp: Path, name: str) -> str:
+    """A fresh, empty database ``name`` next to the one the suite uses (SQLite: a file in ``tmp``),
+    for a process of its own that commits (the suite's tests run in transactions that roll back)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{tmp / 'browser.sqlite3'}"
+        return f"sqlite:///{tmp / (name + '.sqlite3')}"
     import dj_database_url
     import psycopg
 
@@ -76,9 +82,9 @@ def _browser_database_url(tmp: Path) -> str:
         "password": db.get("PASSWORD") or None,
     }
     with psycopg.connect(dbname=str(db["NAME"]), autocommit=True, **params) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BROWSER_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BROWSER_DATABASE}"')
-    return urllib.parse.urlsplit(url)._replace(path=f"/{BROWSER_DATABASE}").geturl()
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urllib.parse.urlsplit(url)._replace(path=f"/{name}").geturl()
 
 
 def _run_step(cmd: list[str], env: dict[str, str], what: str) -> None:

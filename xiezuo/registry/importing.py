@@ -9,11 +9,16 @@ an idempotent upsert in short transactions).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import multiprocessing
+import os
+import re
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +45,10 @@ from xiezuo.registry.idnumbers import (
 )
 from xiezuo.registry.models import Dataset, HouseholdStatus, Member
 
-BATCH = 250_000  # rows read, validated, sealed and staged at a time
+# Rows read, validated, sealed and staged at a time (memory grows with it; smaller on a small machine).
+BATCH = int(os.environ.get("XIEZUO_IMPORT_BATCH_ROWS") or 250_000)
 MERGE_HOUSEHOLDS = 1_000_000  # households merged per transaction
+DEFER_MIN_HOUSEHOLDS = 100_000  # an initial load bigger than this builds its indexes afterwards
 CRYPTO_WORKERS = 2  # processes sealing personal data (keyed hashes, AES-GCM) of big batches
 CRYPTO_POOL_MIN_ROWS = 50_000  # smaller batches are sealed in-process
 Progress = Callable[[int, int | None, str], None]
@@ -72,11 +79,21 @@ class ImportResult:
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)
     errors_file: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per phase (wall clock, summed over chunks), for ``-v 2`` and the benchmark."""
 
     def counts(self) -> dict[str, int]:
         return {
             k: getattr(self, k) for k in ("read", "accepted", "rejected", "created", "updated", "unchanged")
         }
+
+    @contextlib.contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - t0
 
 
 def file_sha256(path: Path) -> str:
@@ -418,6 +435,50 @@ class Sealer:
             self._pool = None
 
 
+class StageWriter:
+    """Writes staged batches. On PostgreSQL, outside a transaction, a thread with its own
+    connection does it, so the server parses one batch's COPY while this process reads and
+    validates the next (at most one batch in flight: memory stays flat). Elsewhere (SQLite's
+    staging table is private to its connection; inside a transaction another connection would not
+    see the table) it writes in place."""
+
+    def __init__(self, stage: Stage, result: ImportResult) -> None:
+        self._stage = stage
+        self._result = result
+        threaded = _pg() and not connection.in_atomic_block
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-stage") if threaded else None
+        self._pending: Future[None] | None = None
+
+    def _write(self, frame: pl.DataFrame) -> None:
+        with transaction.atomic():
+            self._stage.write(frame)
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if self._pool is None:
+            with self._result.timed("stage write"):
+                self._write(frame)
+            return
+        self.wait()
+        self._pending = self._pool.submit(self._write, frame)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            with self._result.timed("stage write (waiting for the writer)"):
+                pending, self._pending = self._pending, None
+                pending.result()
+
+    def close(self) -> None:
+        """Wait for the last batch (raising its error, if any) and close the thread's connection."""
+        if self._pool is None:
+            return
+        try:
+            self.wait()
+        finally:
+            self._pool.submit(lambda: connection.close()).result()  # the thread's own connection
+            self._pool.shutdown()
+            self._pool = None
+
+
 @dataclass
 class _Context:
     data_year: int | None
@@ -653,25 +714,39 @@ def _stage_file(
     def flush(item: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[list[str], ...]]]) -> None:
         nonlocal read
         frame, ok, sealed = item
-        staged = _with_sealed(frame, ok, sealed())
-        with transaction.atomic():
-            stage.write(staged)
-        keys.append(_hmac_key64(staged))
+        with result.timed("seal (waiting for the workers)"):
+            done = sealed()
+        with result.timed("seal (columns back into the batch)"):
+            staged = _with_sealed(frame, ok, done)
+        writer.write(staged)
+        with result.timed("keys"):
+            keys.append(_hmac_key64(staged))
         read += staged.height
         if progress:
             progress(read, None, f"已读取 {read} 行")
 
-    for batch in read_batches(path, REGISTRY, summaries, size=BATCH):
-        if len(ids_seen) < 2000:
-            ids = batch.ids.to_list() if isinstance(batch.ids, pl.Series) else list(batch.ids)
-            ids_seen.extend(ids[: 2000 - len(ids_seen)])
-        frame, ok = _validate(batch, ctx)
-        item = (frame, ok, sealer.submit(*_seal_inputs(frame, ok)))
+    writer = StageWriter(stage, result)
+    try:
+        batches = read_batches(path, REGISTRY, summaries, size=BATCH)
+        while True:
+            with result.timed("parse"):
+                batch = next(batches, None)
+            if batch is None:
+                break
+            if len(ids_seen) < 2000:
+                ids = batch.ids.to_list() if isinstance(batch.ids, pl.Series) else list(batch.ids)
+                ids_seen.extend(ids[: 2000 - len(ids_seen)])
+            with result.timed("validate"):
+                frame, ok = _validate(batch, ctx)
+            with result.timed("seal (masks, hand-over)"):
+                item = (frame, ok, sealer.submit(*_seal_inputs(frame, ok)))
+            if pending is not None:
+                flush(pending)
+            pending = item
         if pending is not None:
             flush(pending)
-        pending = item
-    if pending is not None:
-        flush(pending)
+    finally:
+        writer.close()
     summary = summaries[0] if summaries else Summary()
     result.notes.extend([MESSAGES_ZH["truncated_column"]] if truncated_column(ids_seen) else [])
     stage.keys = pl.concat(keys) if keys else pl.DataFrame()
@@ -706,24 +781,29 @@ def _check_and_merge(
         )
     result.data_year, result.as_of = data_year, as_of
     result.notes.extend(summary.unit_notes_zh(REGISTRY))
-    if _pg():
-        stage.execute("ANALYZE {rows}")
-    else:
-        # SQLite plans no hash joins: the checks across rows and the merge look rows up by household.
-        stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_household ON {{rows}} (household_number)")
-        stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
-    total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
+    with result.timed("stage analyse / index"):
+        if _pg():
+            # Rows are fetched and flagged by seq (duplicates, errors, the error report).
+            stage.execute(f"CREATE INDEX {stage.rows}_seq ON {{rows}} (seq)")
+            stage.execute("ANALYZE {rows}")
+        else:
+            # SQLite plans no hash joins: the checks across rows and the merge look rows up by household.
+            stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_household ON {{rows}} (household_number)")
+            stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
+        total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
     if not (summary.read or total):
         reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
         raise ImportRefused(f"没有读到数据：{reasons}", "no data rows")
-    if not years_checked:
-        _recheck_years(stage, data_year)
-    _cross_checks(stage, data_year=data_year, view_scope=scope_for(actor, "registry", "view"))
-    result.read = int(total)
-    result.rejected = int(stage.fetch("SELECT COUNT(*) FROM {rows} WHERE NOT ok")[0][0])
+    with result.timed("cross-row checks"):
+        if not years_checked:
+            _recheck_years(stage, data_year)
+        _cross_checks(stage, data_year=data_year, view_scope=scope_for(actor, "registry", "view"))
+        result.read = int(total)
+        result.rejected = int(stage.fetch("SELECT COUNT(*) FROM {rows} WHERE NOT ok")[0][0])
     result.accepted = result.read - result.rejected
     if errors_out is not None:
-        result.errors_file = str(write_errors(errors_out, _rejected_rows(stage, path)))
+        with result.timed("error report"):
+            result.errors_file = str(write_errors(errors_out, _rejected_rows(stage, path)))
     _merge(stage, result, actor=actor, write=not dry_run, progress=progress, sha=sha, file_name=path.name)
     return result
 
@@ -907,8 +987,14 @@ def _build_households(stage: Stage) -> int:
     pg = _pg()
     create = "CREATE UNLOGGED TABLE" if pg else "CREATE TEMP TABLE"
     ne = _differs()
+    # PostgreSQL: new households get their ids from the table's sequence here, so the merge inserts
+    # them with their ids and needs no join back by number to learn them.
+    new_id = "h.id"
     if pg:
         stage.execute("SET LOCAL work_mem = '256MB'")
+        # The sequence's name once (a per-row pg_get_serial_sequence costs ten times the nextval).
+        seq = stage.fetch("SELECT pg_get_serial_sequence('registry_household', 'id')")[0][0]
+        new_id = f"COALESCE(h.id, nextval('{seq}'::regclass))"
     stage.execute(f"DROP TABLE IF EXISTS {stage.households}")
     stage.execute(
         f"""{create} {{hh}} AS
@@ -929,7 +1015,7 @@ def _build_households(stage: Stage) -> int:
             FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
             LEFT JOIN {{rows}} m ON m.seq = agg.mon_seq
         )
-        SELECT w.*, h.id AS household_id, h.status AS old_status, h.region_code AS old_region,
+        SELECT w.*, {new_id} AS household_id, h.status AS old_status, h.region_code AS old_region,
             h.main_cause AS old_cause, h.monitored AS old_monitored,
             (ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(MERGE_HOUSEHOLDS)} AS chunk,
             CASE WHEN h.id IS NULL THEN 'new'
@@ -975,14 +1061,15 @@ def _merge(
             },
         )
         result.dataset_id = dataset.pk
-    with transaction.atomic():
+    with result.timed("merge: households table"), transaction.atomic():
         chunks = _build_households(stage)
     households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     initial = write and not Member.objects.exists()
     deferred = False
     try:
-        if initial and households > 100_000:
-            defer_indexes()
+        if initial and households > DEFER_MIN_HOUSEHOLDS:
+            with result.timed("merge: drop indexes"):
+                defer_indexes()
             deferred = True
         done = 0
         for chunk in range(chunks):
@@ -1005,7 +1092,8 @@ def _merge(
                 progress(done, households, f"已合并 {done} 户")
     finally:
         if deferred:
-            restore_indexes()
+            with result.timed("merge: build indexes"):
+                restore_indexes()
     if write and dataset is not None:
         dataset.counts = result.counts()
         dataset.save(update_fields=["counts"])
@@ -1033,107 +1121,116 @@ def _merge_chunk(
     (set-based), count what is the same. Returns the ids of the households written."""
     assert result.as_of is not None and result.data_year is not None
     ne = _differs()
-    hh_new, hh_changed = stage.fetch(
-        "SELECT COALESCE(SUM(CASE WHEN action = 'new' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN action = 'changed' THEN 1 ELSE 0 END), 0) FROM {hh} WHERE chunk = %s",
-        [chunk],
-    )[0]
-    result.households_created += int(hh_new)
-    result.households_updated += int(hh_changed)
-    member_differs = f"""(hs.action <> 'same' OR m.name_hmac {ne} s.name_hmac
-        OR m.relation {ne} COALESCE(s.relation, '') OR m.region_code {ne} s.region_code
-        OR m.entry_reason {ne} COALESCE(s.entry_reason, '') OR m.entered_on {ne} s.entered_on
-        OR m.leave_reason {ne} COALESCE(s.leave_reason, '') OR m.left_on {ne} s.left_on
-        OR m.household_id {ne} hs.household_id)"""
-    if initial:
-        created = int(
-            stage.fetch(
-                "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
-                "WHERE s.ok AND hs.chunk = %s",
-                [chunk],
-            )[0][0]
-        )
-        updated = 0
-    else:
-        created, updated = (
-            int(x or 0)
-            for x in stage.fetch(
-                f"""SELECT SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),
-                    SUM(CASE WHEN m.id IS NOT NULL AND {member_differs} THEN 1 ELSE 0 END)
-                FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
-                LEFT JOIN registry_member m ON m.id_hmac = s.id_hmac
-                WHERE s.ok AND hs.chunk = %s""",
-                [chunk],
-            )[0]
-        )
-        total = int(
-            stage.fetch(
-                "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
-                "WHERE s.ok AND hs.chunk = %s",
-                [chunk],
-            )[0][0]
-        )
-        result.unchanged += total - created - updated
-    result.created += created
-    result.updated += updated
+    with result.timed("merge: counting"):
+        hh_new, hh_changed = stage.fetch(
+            "SELECT COALESCE(SUM(CASE WHEN action = 'new' THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN action = 'changed' THEN 1 ELSE 0 END), 0) FROM {hh} WHERE chunk = %s",
+            [chunk],
+        )[0]
+        result.households_created += int(hh_new)
+        result.households_updated += int(hh_changed)
+        member_differs = f"""(hs.action <> 'same' OR m.name_hmac {ne} s.name_hmac
+            OR m.relation {ne} COALESCE(s.relation, '') OR m.region_code {ne} s.region_code
+            OR m.entry_reason {ne} COALESCE(s.entry_reason, '') OR m.entered_on {ne} s.entered_on
+            OR m.leave_reason {ne} COALESCE(s.leave_reason, '') OR m.left_on {ne} s.left_on
+            OR m.household_id {ne} hs.household_id)"""
+        if initial:
+            created = int(
+                stage.fetch(
+                    "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
+                    "WHERE s.ok AND hs.chunk = %s",
+                    [chunk],
+                )[0][0]
+            )
+            updated = 0
+        else:
+            created, updated = (
+                int(x or 0)
+                for x in stage.fetch(
+                    f"""SELECT SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN m.id IS NOT NULL AND {member_differs} THEN 1 ELSE 0 END)
+                    FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
+                    LEFT JOIN registry_member m ON m.id_hmac = s.id_hmac
+                    WHERE s.ok AND hs.chunk = %s""",
+                    [chunk],
+                )[0]
+            )
+            total = int(
+                stage.fetch(
+                    "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
+                    "WHERE s.ok AND hs.chunk = %s",
+                    [chunk],
+                )[0][0]
+            )
+            result.unchanged += total - created - updated
+        result.created += created
+        result.updated += updated
     if not write:
         return []
     assert dataset is not None
     ds = dataset.pk
-    hh_cols = ", ".join(HOUSEHOLD_FIELDS)
-    stage.execute(
-        f"""INSERT INTO registry_household
-            (number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
-        SELECT number, region_code, attribute, main_cause, standard, registered_year, planned_exit_year,
-            exit_year, status, monitored, pathway, size, income, '[]', %s, %s
-        FROM {{hh}} WHERE chunk = %s AND action = 'new' ORDER BY number""",
-        [ds, ds, chunk],
-    )
-    stage.execute(
-        """UPDATE registry_household SET region_code = hs.region_code, attribute = hs.attribute,
-            main_cause = hs.main_cause, standard = hs.standard, registered_year = hs.registered_year,
-            planned_exit_year = hs.planned_exit_year, exit_year = hs.exit_year, status = hs.status,
-            monitored = hs.monitored, pathway = hs.pathway, size = hs.size,
-            income_per_capita_fen = hs.income, last_dataset_id = %s
-        FROM {hh} hs WHERE hs.chunk = %s AND hs.action = 'changed'
-            AND registry_household.id = hs.household_id""",
-        [ds, chunk],
-    )
-    if hh_new:
+    with result.timed("merge: household rows"):
+        hh_cols = ", ".join(HOUSEHOLD_FIELDS)
+        pg = _pg()
+        given_id = ("id, ", "household_id, ") if pg else ("", "")
         stage.execute(
-            """UPDATE {hh} SET household_id = h.id FROM registry_household h
-            WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
-            [chunk],
+            f"""INSERT INTO registry_household
+                ({given_id[0]}number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
+            SELECT {given_id[1]}number, region_code, attribute, main_cause, standard, registered_year,
+                planned_exit_year, exit_year, status, monitored, pathway, size, income, '[]', %s, %s
+            FROM {{hh}} WHERE chunk = %s AND action = 'new' ORDER BY number""",
+            [ds, ds, chunk],
         )
-    _side_tables(stage, chunk, result, ds)
-    _count_households(stage, chunk)
-    if not initial:
         stage.execute(
-            f"""UPDATE registry_member SET household_id = hs.household_id, name_hmac = s.name_hmac,
-                name_cipher = CASE WHEN registry_member.name_hmac = s.name_hmac
-                    THEN registry_member.name_cipher ELSE s.name_cipher END,
-                name_masked = CASE WHEN registry_member.name_hmac = s.name_hmac
-                    THEN registry_member.name_masked ELSE s.name_masked END,
-                relation = COALESCE(s.relation, ''), region_code = s.region_code,
-                entry_reason = COALESCE(s.entry_reason, ''), entered_on = s.entered_on,
-                leave_reason = COALESCE(s.leave_reason, ''), left_on = s.left_on, last_dataset_id = %s
-            FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
-            WHERE s.ok AND hs.chunk = %s AND registry_member.id_hmac = s.id_hmac
-                AND {member_differs.replace("m.", "registry_member.")}""",
+            """UPDATE registry_household SET region_code = hs.region_code, attribute = hs.attribute,
+                main_cause = hs.main_cause, standard = hs.standard, registered_year = hs.registered_year,
+                planned_exit_year = hs.planned_exit_year, exit_year = hs.exit_year, status = hs.status,
+                monitored = hs.monitored, pathway = hs.pathway, size = hs.size,
+                income_per_capita_fen = hs.income, last_dataset_id = %s
+            FROM {hh} hs WHERE hs.chunk = %s AND hs.action = 'changed'
+                AND registry_household.id = hs.household_id""",
             [ds, chunk],
         )
-    exists = "" if initial else "AND NOT EXISTS (SELECT 1 FROM registry_member m WHERE m.id_hmac = s.id_hmac)"
-    stage.execute(
-        f"""INSERT INTO registry_member (household_id, id_hmac, id_cipher, id_masked, name_cipher, name_hmac,
-            name_masked, birth_date, sex, relation, region_code, entered_on, entry_reason, left_on,
-            leave_reason, last_dataset_id)
-        SELECT hs.household_id, s.id_hmac, s.id_cipher, s.id_masked, s.name_cipher, s.name_hmac,
-            s.name_masked, s.birth_date, s.sex, COALESCE(s.relation, ''), s.region_code, s.entered_on,
-            COALESCE(s.entry_reason, ''), s.left_on, COALESCE(s.leave_reason, ''), %s
-        FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
-        WHERE s.ok AND hs.chunk = %s {exists}""",
-        [ds, chunk],
-    )
+        if hh_new and not pg:  # PostgreSQL: ids given in _build_households
+            stage.execute(
+                """UPDATE {hh} SET household_id = h.id FROM registry_household h
+                WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
+                [chunk],
+            )
+    with result.timed("merge: side tables"):
+        _side_tables(stage, chunk, result, ds)
+    with result.timed("merge: aggregate counts"):
+        _count_households(stage, chunk)
+    with result.timed("merge: member rows"):
+        if not initial:
+            stage.execute(
+                f"""UPDATE registry_member SET household_id = hs.household_id, name_hmac = s.name_hmac,
+                    name_cipher = CASE WHEN registry_member.name_hmac = s.name_hmac
+                        THEN registry_member.name_cipher ELSE s.name_cipher END,
+                    name_masked = CASE WHEN registry_member.name_hmac = s.name_hmac
+                        THEN registry_member.name_masked ELSE s.name_masked END,
+                    relation = COALESCE(s.relation, ''), region_code = s.region_code,
+                    entry_reason = COALESCE(s.entry_reason, ''), entered_on = s.entered_on,
+                    leave_reason = COALESCE(s.leave_reason, ''), left_on = s.left_on, last_dataset_id = %s
+                FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
+                WHERE s.ok AND hs.chunk = %s AND registry_member.id_hmac = s.id_hmac
+                    AND {member_differs.replace("m.", "registry_member.")}""",
+                [ds, chunk],
+            )
+        exists = (
+            "" if initial else "AND NOT EXISTS (SELECT 1 FROM registry_member m WHERE m.id_hmac = s.id_hmac)"
+        )
+        stage.execute(
+            f"""INSERT INTO registry_member (household_id, id_hmac, id_cipher, id_masked, name_cipher,
+                name_hmac, name_masked, birth_date, sex, relation, region_code, entered_on, entry_reason,
+                left_on, leave_reason, last_dataset_id)
+            SELECT hs.household_id, s.id_hmac, s.id_cipher, s.id_masked, s.name_cipher, s.name_hmac,
+                s.name_masked, s.birth_date, s.sex, COALESCE(s.relation, ''), s.region_code, s.entered_on,
+                COALESCE(s.entry_reason, ''), s.left_on, COALESCE(s.leave_reason, ''), %s
+            FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
+            WHERE s.ok AND hs.chunk = %s {exists}""",
+            [ds, chunk],
+        )
     return [
         int(i)
         for (i,) in stage.fetch(
@@ -1303,7 +1400,13 @@ def defer_indexes() -> None:
 
 
 def restore_indexes() -> None:
-    """Build the indexes and constraints recorded by :func:`defer_indexes` (none: nothing to do)."""
+    """Build the indexes and constraints recorded by :func:`defer_indexes` (none: nothing to do).
+
+    PostgreSQL, outside a transaction: the indexes (and the unique constraints' indexes) are built
+    two at a time on two connections (CREATE INDEX takes a SHARE lock, so two builds on one table
+    do not wait for each other), each in its own transaction that also removes its record, so a
+    killed run leaves only what is still to build; then the unique constraints are attached to
+    their indexes and the foreign keys added. Elsewhere: one transaction, in order."""
     with connection.cursor() as cursor:
         if _pg():
             cursor.execute("SELECT to_regclass(%s)", [DEFERRED_DDL])
@@ -1317,13 +1420,68 @@ def restore_indexes() -> None:
         saved = cursor.fetchall()
     if not saved:
         return
+    if _pg() and not connection.in_atomic_block:
+        _restore_in_parallel(saved)
+        return
     with transaction.atomic(), connection.cursor() as cursor:
         if _pg():
             cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         # Indexes first (the unique constraints' indexes are built by ADD CONSTRAINT), then keys.
         for name, tbl, kind, ddl in sorted(saved, key=lambda r: (r[2] != "index", "FOREIGN" in r[3], r[0])):
             if kind == "index":
-                cursor.execute(ddl)
+                cursor.execute(_if_not_exists(ddl))
             else:
                 cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
+        cursor.execute(f"DELETE FROM {DEFERRED_DDL}")
+
+
+def _if_not_exists(ddl: str) -> str:
+    """``CREATE [UNIQUE] INDEX name ...`` → ``... IF NOT EXISTS name ...``: a rerun skips what a
+    killed run had built already."""
+    return re.sub(r"^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?", r"CREATE \1INDEX IF NOT EXISTS ", ddl)
+
+
+UNIQUE_DDL = re.compile(r"^UNIQUE \((?P<columns>[^)]*)\)$")
+
+
+def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
+    builds: list[tuple[str, str]] = []  # (record name, CREATE INDEX IF NOT EXISTS ...)
+    attach: list[tuple[str, str]] = []  # unique constraints: (name, table)
+    keys: list[tuple[str, str, str]] = []  # foreign keys and anything else: (name, table, ddl)
+    for name, tbl, kind, ddl in saved:
+        unique = UNIQUE_DDL.match(ddl)
+        if kind == "index":
+            builds.append((name, _if_not_exists(ddl)))
+        elif unique:
+            builds.append(("", f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}" ON {tbl} ({unique["columns"]})'))
+            attach.append((name, tbl))
+        else:
+            keys.append((name, tbl, ddl))
+
+    def build(record: str, ddl: str) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                cursor.execute(ddl)
+                if record:
+                    cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [record])
+        finally:
+            connection.close()  # this thread's connection
+
+    # Biggest tables first, so the two builders finish together.
+    order = {
+        t: i for i, t in enumerate(("registry_member", "registry_householdstatus", "registry_household"))
+    }
+    builds.sort(
+        key=lambda b: min((order[t] for t in order if f" {t} " in b[1] or f".{t} " in b[1]), default=9)
+    )
+    with ThreadPoolExecutor(2, thread_name_prefix="registry-index") as pool:
+        for future in [pool.submit(build, record, ddl) for record, ddl in builds]:
+            future.result()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        for name, tbl in attach:
+            cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{name}"')
+        for name, tbl, ddl in sorted(keys):
+            cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
         cursor.execute(f"DELETE FROM {DEFERRED_DDL}")

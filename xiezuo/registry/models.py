@@ -76,7 +76,9 @@ class Member(models.Model):
     """A person of a household. Narrow: keys, village, birth date, sex, relation, entry and exit."""
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
-    id_hmac = models.CharField(max_length=64, unique=True)
+    # Unique through Meta.constraints, not ``unique=True``: on PostgreSQL that would add a second,
+    # pattern-ops index for LIKE that no query of a keyed hash uses (and every load would build).
+    id_hmac = models.CharField(max_length=64)
     id_cipher = models.TextField()
     id_masked = models.CharField(max_length=18)  # 513431**********3X
     name_cipher = models.TextField()
@@ -91,6 +93,9 @@ class Member(models.Model):
     left_on = models.DateField(null=True, blank=True)
     leave_reason = models.CharField(max_length=16, blank=True)  # code list member_exit
     last_dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["id_hmac"], name="registry_member_id_hmac_key")]
 
     def __str__(self) -> str:
         return self.id_masked

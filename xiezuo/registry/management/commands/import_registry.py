@@ -70,3 +70,6 @@ class Command(BaseCommand):
             self.stdout.write("  " + note)
         if result.errors_file:
             self.stdout.write(f"  错误报告：{result.errors_file}")
+        if opts["verbosity"] >= 2:  # where the time went (developers, benchmarks)
+            for phase, seconds in result.timings.items():
+                self.stdout.write(f"  {phase}: {seconds:.1f} s")

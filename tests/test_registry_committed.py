@@ -1,0 +1,153 @@
+"""The registry import as the command line runs it: in its own process, on a database of its own,
+committing as it goes (the rest of the suite runs in transactions that roll back, where the import
+keeps to one connection). Outside a transaction on PostgreSQL the import stages batches from a
+writer thread on a second connection and builds deferred indexes two at a time; these tests run
+those paths, and on SQLite the same commands in their single-connection form."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, XIEZUO, fresh_database_url
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "registry"
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> str:
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment of a migrated database holding the test world, for commands of their own."""
+    tmp = tmp_path_factory.mktemp("committed")
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": fresh_database_url(tmp, "xiezuo_committed"),
+            "XIEZUO_DATA_DIR": str(tmp / "data"),
+            "DEBUG": "0",
+            "SECRET_KEY": "committed-tests-" + "x" * 40,
+            "XIEZUO_HMAC_KEY": "33" * 32,
+            "XIEZUO_AES_KEY": "44" * 32,
+            "DJANGO_SETTINGS_MODULE": "xiezuo.settings",
+        }
+    )
+    _run([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env)
+    _run([*XIEZUO, "testworld"], env)
+    yield env
+
+
+def _python(env: dict[str, str], code: str) -> Any:
+    """Run ``code`` with Django set up against the site; it prints one JSON value."""
+    script = "import django, json\ndjango.setup()\n" + textwrap.dedent(code)
+    return json.loads(_run([XIEZUO[0], "-c", script], env).strip().splitlines()[-1])
+
+
+STATE = """
+from django.db import connection
+from xiezuo.registry.models import Household, HouseholdCount, HouseholdStatus, Member
+with connection.cursor() as cursor:
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE left(tablename, 15) = 'registry_stage_'")
+    else:  # the staging table is a temporary table of the import's connection
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT name FROM sqlite_master UNION ALL "
+            "SELECT name FROM sqlite_temp_master) WHERE substr(name, 1, 15) = 'registry_stage_'"
+        )
+    leftovers = cursor.fetchone()[0]
+print(json.dumps({
+    "households": sorted(Household.objects.values_list("number", "size", "status", "monitored")),
+    "members": Member.objects.count(),
+    "statuses": HouseholdStatus.objects.count(),
+    "counted": sum(HouseholdCount.objects.values_list("n", flat=True)),
+    "staging tables left": leftovers,
+}))
+"""
+
+
+def test_import_in_batches_from_the_command_line_then_again_changes_nothing(site: dict[str, str]) -> None:
+    env = {**site, "XIEZUO_IMPORT_BATCH_ROWS": "4"}  # 18 rows: five batches through the writer
+    cmd = [*XIEZUO, "import", "registry", str(FIXTURES / "messy.xlsx"), "--user", "chengde", "--json"]
+    first = json.loads(_run(cmd, env).strip().splitlines()[-1])
+    assert first == {"read": 18, "accepted": 8, "rejected": 10, "created": 8, "updated": 0, "unchanged": 0}
+    state = _python(site, STATE)
+    # As the same file lands in the suite's own transactions (test_registry_import.py).
+    assert state["households"] == [
+        ["H001", 3, "exited", False],
+        ["H002", 2, "poor", True],
+        ["H003", 1, "pre_exit", False],
+        ["H005", 1, "exited", False],
+        ["H013", 1, "poor", True],
+    ]
+    assert (state["members"], state["statuses"], state["counted"]) == (8, 8, 5)
+    assert state["staging tables left"] == 0
+    again = json.loads(_run(cmd, env).strip().splitlines()[-1])
+    assert again == {"read": 18, "accepted": 8, "rejected": 10, "created": 0, "updated": 0, "unchanged": 8}
+    assert _python(site, STATE) == state
+
+
+INDEXES = """
+from django.db import connection
+from xiezuo.registry import importing
+
+def definitions():
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+                "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid::regclass::text = ANY(%s)",
+                [list(importing.DEFERRED_TABLES)] * 2,
+            )
+        else:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN (%s, %s, %s)",
+                list(importing.DEFERRED_TABLES),
+            )
+        return sorted(cursor.fetchall())
+
+def pending():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name, ddl FROM {importing.DEFERRED_DDL} ORDER BY kind DESC, name")
+        return cursor.fetchall()
+
+before = definitions()
+importing.defer_indexes()
+deferred = definitions()
+saved = pending()
+# A run killed after building one index: that index exists, its record is still there.
+name, ddl = next((n, d) for n, d in saved if d.startswith("CREATE"))
+with connection.cursor() as cursor:
+    cursor.execute(ddl)
+importing.restore_indexes()
+print(json.dumps({
+    "before": before, "deferred": deferred, "saved": [n for n, _ in saved], "after": definitions(),
+    "pending": pending(), "rebuilt first": name,
+}))
+"""
+
+
+def test_deferred_indexes_and_constraints_come_back_as_they_were(site: dict[str, str]) -> None:
+    got = _python(site, INDEXES)
+    assert got["after"] == got["before"]
+    assert got["pending"] == []
+    names = {name for name, _ in got["before"]} - {name for name, _ in got["deferred"]}
+    # What was dropped is what was recorded (a unique constraint and its index share one name).
+    assert sorted(got["saved"]) == sorted(names)
+    assert "registry_member_region_code_980fcb0c" in names
+    assert got["rebuilt first"] in names
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        # Unique and foreign-key constraints are dropped with the indexes and come back.
+        assert {"registry_member_id_hmac_key", "registry_household_number_key"} <= names
+        assert "registry_member_household_id_a9201d74_fk_registry_household_id" in names
