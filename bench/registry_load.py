@@ -485,6 +485,10 @@ def _write(results: list[dict[str, Any]], args: argparse.Namespace, command: str
                 f"Incremental counts: `{json.dumps(inc['counts'])}`; households updated "
                 f"{inc['households_updated']:,}."
             )
+        for label, x in (("import", imp), ("incremental import", inc)):
+            if x and x.get("timings"):
+                phases = ", ".join(f"{k} {v:.1f}" for k, v in x["timings"].items())
+                lines.append(f"\nWhere the {label}'s time went (seconds): {phases}.")
         q = r.get("queries")
         if q:
             lines += [
