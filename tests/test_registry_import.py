@@ -179,6 +179,36 @@ def test_a_killed_import_run_again_ends_as_a_clean_run(world: World, monkeypatch
     assert state() == clean
 
 
+def test_a_bulk_initial_load_is_one_chunk_and_lands_as_a_chunked_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction.atomic():
+        chunked = import_registry(FIXTURES / "messy.xlsx", actor=world.user("chengde"))
+        clean = state()
+        transaction.set_rollback(True)
+    # Any file counts as big here: indexes dropped and built after, the merge in one chunk.
+    monkeypatch.setattr(importing, "DEFER_MIN_HOUSEHOLDS", 0)
+    monkeypatch.setattr(importing, "MERGE_HOUSEHOLDS", 1)
+    real, deferred = importing._merge_chunk, importing.defer_indexes
+    calls = {"chunks": 0, "deferred": 0}
+
+    def counting(*args: Any, **kwargs: Any) -> list[int]:
+        calls["chunks"] += 1
+        return real(*args, **kwargs)
+
+    def defer() -> None:
+        calls["deferred"] += 1
+        deferred()
+
+    monkeypatch.setattr(importing, "_merge_chunk", counting)
+    monkeypatch.setattr(importing, "defer_indexes", defer)
+    bulk = import_registry(FIXTURES / "messy.xlsx", actor=world.user("chengde"))
+    assert calls == {"chunks": 1, "deferred": 1}
+    assert bulk.counts() == chunked.counts()
+    assert (bulk.households_created, bulk.households_updated) == (5, 0)
+    assert state() == clean
+
+
 def test_dry_run_counts_but_writes_nothing(world: World) -> None:
     before = state()
     result = import_registry(FIXTURES / "messy.xlsx", actor=world.user("chengde"), dry_run=True)

@@ -272,6 +272,7 @@ def _column_batches(
     )
     seq = 0
     line = 1  # the header row
+    wanted_seqs = pl.Series(sorted(raw_only or ()), dtype=pl.Int64)
     for chunk in scan.collect_batches(chunk_size=size):
         n = chunk.height
         numbers = pl.int_range(line + 1, line + 1 + n, eager=True)
@@ -302,7 +303,7 @@ def _column_batches(
             continue
         if raw_only is not None:
             # Only the original cells of some rows (the error report): no parsing.
-            wanted = [i for i in range(m) if seq + i in raw_only]
+            wanted = pl.int_range(seq, seq + m, eager=True).is_in(wanted_seqs).arg_true().to_list()
             raw: list[list[Any] | None] = [None] * m
             for i in wanted:
                 raw[i] = list(chunk.row(i))

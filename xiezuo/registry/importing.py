@@ -981,12 +981,13 @@ def _differs() -> str:
     return "IS DISTINCT FROM" if _pg() else "IS NOT"
 
 
-def _build_households(stage: Stage) -> int:
+def _build_households(stage: Stage, per_chunk: int | None) -> int:
     """One row per household of the good rows: its values (from the head's row, else the first
     row), size, first monitoring row, what the registry holds now, and its merge chunk."""
     pg = _pg()
     create = "CREATE UNLOGGED TABLE" if pg else "CREATE TEMP TABLE"
     ne = _differs()
+    chunk = "0" if per_chunk is None else f"(ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(per_chunk)}"
     # PostgreSQL: new households get their ids from the table's sequence here, so the merge inserts
     # them with their ids and needs no join back by number to learn them.
     new_id = "h.id"
@@ -1017,7 +1018,7 @@ def _build_households(stage: Stage) -> int:
         )
         SELECT w.*, {new_id} AS household_id, h.status AS old_status, h.region_code AS old_region,
             h.main_cause AS old_cause, h.monitored AS old_monitored,
-            (ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(MERGE_HOUSEHOLDS)} AS chunk,
+            {chunk} AS chunk,
             CASE WHEN h.id IS NULL THEN 'new'
                 WHEN h.region_code {ne} w.region_code OR h.attribute {ne} w.attribute
                     OR h.main_cause {ne} w.main_cause OR h.standard {ne} w.standard
@@ -1047,7 +1048,12 @@ def _merge(
     sha: str,
     file_name: str,
 ) -> None:
-    """Upsert households and members, a chunk of households at a time, in short transactions."""
+    """Upsert households and members, a chunk of households at a time, in short transactions.
+
+    A bulk initial load (an empty registry and more than ``DEFER_MIN_HOUSEHOLDS`` households in
+    the file) is one chunk instead: its indexes are dropped while it loads, nobody works on the
+    empty registry meanwhile, and every further chunk would scan the whole staging table again
+    (three chunks at 10 M people doubled the merge). Killed, it rolls back whole."""
     assert result.as_of is not None and result.data_year is not None
     dataset: Dataset | None = None
     if write:
@@ -1061,19 +1067,24 @@ def _merge(
             },
         )
         result.dataset_id = dataset.pk
-    with result.timed("merge: households table"), transaction.atomic():
-        chunks = _build_households(stage)
-    households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     initial = write and not Member.objects.exists()
+    # Households in the file, near enough to choose (the good rows' household number hashes).
+    about = stage.keys["hh"].n_unique() if stage.keys.height else 0
+    bulk = initial and about > DEFER_MIN_HOUSEHOLDS
+    with result.timed("merge: households table"), transaction.atomic():
+        chunks = _build_households(stage, None if bulk else MERGE_HOUSEHOLDS)
+    households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     deferred = False
     try:
-        if initial and households > DEFER_MIN_HOUSEHOLDS:
+        if bulk:
             with result.timed("merge: drop indexes"):
                 defer_indexes()
             deferred = True
         done = 0
         for chunk in range(chunks):
             with transaction.atomic():
+                if _pg():  # the merge's joins and sorts in memory, not in temporary files
+                    stage.execute("SET LOCAL work_mem = '256MB'")
                 changed = _merge_chunk(stage, chunk, result, dataset, write=write, initial=initial)
                 if write and changed:
                     audit.record(
@@ -1087,7 +1098,7 @@ def _merge(
                             "households": changed,
                         },
                     )
-            done = min(households, done + MERGE_HOUSEHOLDS)
+            done = households if bulk else min(households, done + MERGE_HOUSEHOLDS)
             if progress:
                 progress(done, households, f"已合并 {done} 户")
     finally:
