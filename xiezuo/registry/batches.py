@@ -303,7 +303,7 @@ def _column_batches(
             continue
         if raw_only is not None:
             # Only the original cells of some rows (the error report): no parsing.
-            wanted = pl.int_range(seq, seq + m, eager=True).is_in(wanted_seqs).arg_true().to_list()
+            wanted = pl.int_range(seq, seq + m, eager=True).is_in(wanted_seqs.implode()).arg_true().to_list()
             raw: list[list[Any] | None] = [None] * m
             for i in wanted:
                 raw[i] = list(chunk.row(i))

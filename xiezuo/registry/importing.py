@@ -1377,6 +1377,9 @@ def defer_indexes() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         saved: list[tuple[str, str, str, str]] = []
         if _pg():
+            # Inside a caller's transaction, deferred foreign-key checks of rows it wrote would
+            # forbid ALTER TABLE ("pending trigger events"): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
                 "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('u', 'f')",
@@ -1436,6 +1439,7 @@ def restore_indexes() -> None:
         return
     with transaction.atomic(), connection.cursor() as cursor:
         if _pg():
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as in defer_indexes
             cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         # Indexes first (the unique constraints' indexes are built by ADD CONSTRAINT), then keys.
         for name, tbl, kind, ddl in sorted(saved, key=lambda r: (r[2] != "index", "FOREIGN" in r[3], r[0])):
