@@ -139,6 +139,34 @@ def test_messy_sheet_lands_every_good_row_and_rejects_every_bad_one(world: World
     )
 
 
+def test_an_old_xls_workbook_lands_exactly_as_its_xlsx_twin(world: World, tmp_path: Path) -> None:
+    # messy.xls holds messy.xlsx's cells and merged ranges in the BIFF8 format of older Excel.
+    with transaction.atomic():
+        twin = import_registry(FIXTURES / "messy.xlsx", actor=world.user("chengde"))
+        expected = state()
+        transaction.set_rollback(True)
+    errors = tmp_path / "errors.csv"
+    result = import_registry(FIXTURES / "messy.xls", actor=world.user("chengde"), errors_out=errors)
+    assert (
+        result.counts()
+        == twin.counts()
+        == {
+            "read": 18,
+            "accepted": 8,
+            "rejected": 10,
+            "created": 8,
+            "updated": 0,
+            "unchanged": 0,
+        }
+    )
+    assert (result.data_year, result.as_of) == (2019, dt.date(2019, 12, 31))
+    assert result.notes == ["messy.xls!建档立卡花名册：「人均纯收入」按元读取（来自单位行）"]
+    with errors.open(encoding="utf-8-sig", newline="") as f:
+        got = {int(r["原行号"]): r["错误列"] for r in csv.DictReader(f)}
+    assert got == {row: column for row, (column, _) in MESSY_REJECTED.items()}
+    assert state() == expected
+
+
 def test_reimporting_changes_nothing(world: World) -> None:
     import_registry(FIXTURES / "messy.xlsx", actor=world.user("chengde"))
     before = state()
