@@ -1085,7 +1085,9 @@ def _merge(
             with transaction.atomic():
                 if _pg():  # the merge's joins and sorts in memory, not in temporary files
                     stage.execute("SET LOCAL work_mem = '256MB'")
-                changed = _merge_chunk(stage, chunk, result, dataset, write=write, initial=initial)
+                changed = _merge_chunk(
+                    stage, chunk, result, dataset, write=write, initial=initial, whole=chunks == 1
+                )
                 if write and changed:
                     audit.record(
                         actor=actor,
@@ -1127,6 +1129,7 @@ def _merge_chunk(
     *,
     write: bool,
     initial: bool = False,
+    whole: bool = False,
 ) -> list[int]:
     """Merge the staged rows of a chunk of households: insert what is new, update what changed
     (set-based), count what is the same. Returns the ids of the households written."""
@@ -1145,7 +1148,10 @@ def _merge_chunk(
             OR m.entry_reason {ne} COALESCE(s.entry_reason, '') OR m.entered_on {ne} s.entered_on
             OR m.leave_reason {ne} COALESCE(s.leave_reason, '') OR m.left_on {ne} s.left_on
             OR m.household_id {ne} hs.household_id)"""
-        if initial:
+        if initial and whole:
+            created = result.accepted  # one chunk: every good row is a new member
+            updated = 0
+        elif initial:
             created = int(
                 stage.fetch(
                     "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
@@ -1208,8 +1214,7 @@ def _merge_chunk(
                 WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
                 [chunk],
             )
-    with result.timed("merge: side tables"):
-        _side_tables(stage, chunk, result, ds)
+    _side_tables(stage, chunk, result, ds)
     with result.timed("merge: aggregate counts"):
         _count_households(stage, chunk)
     with result.timed("merge: member rows"):
@@ -1285,74 +1290,80 @@ def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int) -> Non
     start = _ymd("registered_year", 1, 1)
     turn = f"{greatest}({_ymd('exit_year', *rules.EXIT_MONTH_DAY)}, {start})"
     cast = "::date" if _pg() else ""
-    # rules.status_intervals, set-based, for new households.
-    stage.execute(
-        f"""INSERT INTO registry_householdstatus (household_id, status, start, "end", reason, dataset_id)
-        WITH x AS (
-            SELECT household_id AS id, status, exit_year, {start} AS st, {turn} AS turn
-            FROM {{hh}} WHERE chunk = %s AND action = 'new'
+    with result.timed("merge: side tables (status)"):
+        # rules.status_intervals, set-based, for new households.
+        stage.execute(
+            f"""INSERT INTO registry_householdstatus (household_id, status, start, "end", reason, dataset_id)
+            WITH x AS (
+                SELECT household_id AS id, status, exit_year, {start} AS st, {turn} AS turn
+                FROM {{hh}} WHERE chunk = %s AND action = 'new'
+            )
+            SELECT id, 'poor', st, NULL, '', %s FROM x WHERE status = 'poor' OR exit_year IS NULL
+            UNION ALL
+            SELECT id, 'poor', st, turn, '', %s FROM x
+                WHERE status <> 'poor' AND exit_year IS NOT NULL AND (status = 'returned' OR turn > st)
+            UNION ALL
+            SELECT id, 'exited', turn, {greatest}(%s{cast}, turn), '', %s FROM x
+                WHERE status = 'returned' AND exit_year IS NOT NULL
+            UNION ALL
+            SELECT id, 'returned', {greatest}(%s{cast}, turn), NULL, '', %s FROM x
+                WHERE status = 'returned' AND exit_year IS NOT NULL
+            UNION ALL
+            SELECT id, status, turn, NULL, '', %s FROM x
+                WHERE status NOT IN ('poor', 'returned') AND exit_year IS NOT NULL AND turn > st
+            UNION ALL
+            SELECT id, status, st, NULL, '', %s FROM x
+                WHERE status NOT IN ('poor', 'returned') AND exit_year IS NOT NULL AND NOT turn > st""",
+            [chunk, ds, ds, as_of, ds, as_of, ds, ds, ds],
         )
-        SELECT id, 'poor', st, NULL, '', %s FROM x WHERE status = 'poor' OR exit_year IS NULL
-        UNION ALL
-        SELECT id, 'poor', st, turn, '', %s FROM x
-            WHERE status <> 'poor' AND exit_year IS NOT NULL AND (status = 'returned' OR turn > st)
-        UNION ALL
-        SELECT id, 'exited', turn, {greatest}(%s{cast}, turn), '', %s FROM x
-            WHERE status = 'returned' AND exit_year IS NOT NULL
-        UNION ALL
-        SELECT id, 'returned', {greatest}(%s{cast}, turn), NULL, '', %s FROM x
-            WHERE status = 'returned' AND exit_year IS NOT NULL
-        UNION ALL
-        SELECT id, status, turn, NULL, '', %s FROM x
-            WHERE status NOT IN ('poor', 'returned') AND exit_year IS NOT NULL AND turn > st
-        UNION ALL
-        SELECT id, status, st, NULL, '', %s FROM x
-            WHERE status NOT IN ('poor', 'returned') AND exit_year IS NOT NULL AND NOT turn > st""",
-        [chunk, ds, ds, as_of, ds, as_of, ds, ds, ds],
-    )
-    # Households whose status changed: close the open interval, open the new one (rules.next_intervals).
-    moved = dict(
-        stage.fetch(
-            "SELECT household_id, status FROM {hh} WHERE chunk = %s AND action = 'changed' "
-            "AND old_status <> status",
-            [chunk],
+        # Households whose status changed: close the open interval, open the new one (rules.next_intervals).
+        moved = dict(
+            stage.fetch(
+                "SELECT household_id, status FROM {hh} WHERE chunk = %s AND action = 'changed' "
+                "AND old_status <> status",
+                [chunk],
+            )
         )
-    )
-    if moved:
-        current: dict[int, list[rules.Interval]] = {}
-        ids = list(moved)
-        for start_ in range(0, len(ids), 10_000):
-            part = ids[start_ : start_ + 10_000]
-            for hid, status, begin, end in (
-                HouseholdStatus.objects.filter(household_id__in=part)
-                .order_by("household_id", "start")
-                .values_list("household_id", "status", "start", "end")
-            ):
-                current.setdefault(hid, []).append(rules.Interval(status, begin, end))
-            HouseholdStatus.objects.filter(household_id__in=part).delete()
-        HouseholdStatus.objects.bulk_create(
-            [
-                HouseholdStatus(household_id=hid, status=i.status, start=i.start, end=i.end, dataset_id=ds)
-                for hid, status in moved.items()
-                for i in rules.next_intervals(current.get(hid, []), status, as_of=as_of)
-            ],
-            batch_size=5000,
+        if moved:
+            current: dict[int, list[rules.Interval]] = {}
+            ids = list(moved)
+            for start_ in range(0, len(ids), 10_000):
+                part = ids[start_ : start_ + 10_000]
+                for hid, status, begin, end in (
+                    HouseholdStatus.objects.filter(household_id__in=part)
+                    .order_by("household_id", "start")
+                    .values_list("household_id", "status", "start", "end")
+                ):
+                    current.setdefault(hid, []).append(rules.Interval(status, begin, end))
+                HouseholdStatus.objects.filter(household_id__in=part).delete()
+            HouseholdStatus.objects.bulk_create(
+                [
+                    HouseholdStatus(
+                        household_id=hid, status=i.status, start=i.start, end=i.end, dataset_id=ds
+                    )
+                    for hid, status in moved.items()
+                    for i in rules.next_intervals(current.get(hid, []), status, as_of=as_of)
+                ],
+                batch_size=5000,
+            )
+    with result.timed("merge: side tables (income)"):
+        stage.execute(
+            """INSERT INTO registry_householdincome (household_id, year, net_per_capita_fen)
+            SELECT household_id, %s, income FROM {hh}
+            WHERE chunk = %s AND action <> 'same' AND income IS NOT NULL
+            ON CONFLICT (household_id, year)
+                DO UPDATE SET net_per_capita_fen = excluded.net_per_capita_fen""",
+            [result.data_year, chunk],
         )
-    stage.execute(
-        """INSERT INTO registry_householdincome (household_id, year, net_per_capita_fen)
-        SELECT household_id, %s, income FROM {hh}
-        WHERE chunk = %s AND action <> 'same' AND income IS NOT NULL
-        ON CONFLICT (household_id, year) DO UPDATE SET net_per_capita_fen = excluded.net_per_capita_fen""",
-        [result.data_year, chunk],
-    )
-    stage.execute(
-        """INSERT INTO registry_monitoring (household_id, kind, identified_on, risks, removal)
-        SELECT hs.household_id, hs.mon_kind, COALESCE(hs.mon_since, %s), '[]', '' FROM {hh} hs
-        WHERE hs.chunk = %s AND hs.action <> 'same' AND hs.mon_kind IS NOT NULL AND hs.mon_kind <> ''
-            AND NOT EXISTS (SELECT 1 FROM registry_monitoring mo WHERE mo.household_id = hs.household_id
-                AND mo.removed_on IS NULL AND mo.kind = hs.mon_kind)""",
-        [as_of, chunk],
-    )
+    with result.timed("merge: side tables (monitoring)"):
+        stage.execute(
+            """INSERT INTO registry_monitoring (household_id, kind, identified_on, risks, removal)
+            SELECT hs.household_id, hs.mon_kind, COALESCE(hs.mon_since, %s), '[]', '' FROM {hh} hs
+            WHERE hs.chunk = %s AND hs.action <> 'same' AND hs.mon_kind IS NOT NULL AND hs.mon_kind <> ''
+                AND NOT EXISTS (SELECT 1 FROM registry_monitoring mo WHERE mo.household_id = hs.household_id
+                    AND mo.removed_on IS NULL AND mo.kind = hs.mon_kind)""",
+            [as_of, chunk],
+        )
 
 
 # --- secondary indexes of an initial load: dropped before, built after -----------------------------
