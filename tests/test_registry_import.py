@@ -22,6 +22,7 @@ from xiezuo.registry.models import (
     Dataset,
     Household,
     HouseholdCount,
+    HouseholdIncome,
     HouseholdStatus,
     Member,
     Monitoring,
@@ -68,6 +69,9 @@ def state() -> dict[str, Any]:
             HouseholdStatus.objects.values_list("household__number", "status", "start", "end")
         ),
         "monitoring": sorted(Monitoring.objects.values_list("household__number", "kind", "identified_on")),
+        "incomes": sorted(
+            HouseholdIncome.objects.values_list("household__number", "year", "net_per_capita_fen")
+        ),
         "datasets": Dataset.objects.count(),
         "staged": StagedRow.objects.count(),
         "counts": sorted(

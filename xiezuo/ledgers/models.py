@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from xiezuo.core.fields import ByteOrderCharField
 from xiezuo.pairings.models import Pairing
 
 
@@ -84,7 +85,7 @@ class PersonCheck(models.Model):
     ledger = models.CharField(max_length=32)
     record_id = models.BigIntegerField()
     field = models.CharField(max_length=32)  # the column of the record that named the person
-    id_hmac = models.CharField(max_length=64)
+    id_hmac = ByteOrderCharField(max_length=64)
     id_masked = models.CharField(max_length=18)
     member = models.ForeignKey(
         "registry.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

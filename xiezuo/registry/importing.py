@@ -252,6 +252,7 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("left_on", "date"),
 ]
 STAGE_NAMES = [c for c, _ in STAGE_COLUMNS]
+BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
 SEALED = ("id_hmac", "id_cipher", "id_masked", "name_hmac", "name_cipher", "name_masked")
 VALUE_KEYS = (
     "relation",
@@ -302,7 +303,10 @@ class Stage:
         self.drop()
         with connection.cursor() as cursor:
             if _pg():
-                cols = ", ".join(f"{c} {t}" for c, t in STAGE_COLUMNS)
+                # Keys byte by byte, as in the registry's tables (ByteOrderCharField).
+                cols = ", ".join(
+                    f'{c} {t} COLLATE "C"' if c in BYTE_ORDER_KEYS else f"{c} {t}" for c, t in STAGE_COLUMNS
+                )
                 cursor.execute(f"CREATE UNLOGGED TABLE {self.rows} ({cols})")
             else:
                 cols = ", ".join(
@@ -1086,7 +1090,14 @@ def _merge(
                 if _pg():  # the merge's joins and sorts in memory, not in temporary files
                     stage.execute("SET LOCAL work_mem = '256MB'")
                 changed = _merge_chunk(
-                    stage, chunk, result, dataset, write=write, initial=initial, whole=chunks == 1
+                    stage,
+                    chunk,
+                    result,
+                    dataset,
+                    write=write,
+                    initial=initial,
+                    whole=chunks == 1,
+                    bare=deferred,
                 )
                 if write and changed:
                     audit.record(
@@ -1130,6 +1141,7 @@ def _merge_chunk(
     write: bool,
     initial: bool = False,
     whole: bool = False,
+    bare: bool = False,
 ) -> list[int]:
     """Merge the staged rows of a chunk of households: insert what is new, update what changed
     (set-based), count what is the same. Returns the ids of the households written."""
@@ -1214,7 +1226,7 @@ def _merge_chunk(
                 WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
                 [chunk],
             )
-    _side_tables(stage, chunk, result, ds)
+    _side_tables(stage, chunk, result, ds, bare=bare)
     with result.timed("merge: aggregate counts"):
         _count_households(stage, chunk)
     with result.timed("merge: member rows"):
@@ -1282,8 +1294,9 @@ def _ymd(year: str, month: int, day: int) -> str:
     return f"({year} || '-{month:02d}-{day:02d}')"
 
 
-def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int) -> None:
-    """Status intervals, income of the data year and monitoring, for the households written."""
+def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int, *, bare: bool = False) -> None:
+    """Status intervals, income of the data year and monitoring, for the households written.
+    ``bare``: an initial load with the tables' keys dropped (plain inserts into empty tables)."""
     assert result.as_of is not None and result.data_year is not None
     as_of = result.as_of
     greatest = "GREATEST" if _pg() else "MAX"
@@ -1350,9 +1363,13 @@ def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int) -> Non
         stage.execute(
             """INSERT INTO registry_householdincome (household_id, year, net_per_capita_fen)
             SELECT household_id, %s, income FROM {hh}
-            WHERE chunk = %s AND action <> 'same' AND income IS NOT NULL
-            ON CONFLICT (household_id, year)
-                DO UPDATE SET net_per_capita_fen = excluded.net_per_capita_fen""",
+            WHERE chunk = %s AND action <> 'same' AND income IS NOT NULL"""
+            + (
+                ""
+                if bare
+                else """ ON CONFLICT (household_id, year)
+                DO UPDATE SET net_per_capita_fen = excluded.net_per_capita_fen"""
+            ),
             [result.data_year, chunk],
         )
     with result.timed("merge: side tables (monitoring)"):
@@ -1368,7 +1385,12 @@ def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int) -> Non
 
 # --- secondary indexes of an initial load: dropped before, built after -----------------------------
 
-DEFERRED_TABLES = ("registry_household", "registry_member", "registry_householdstatus")
+DEFERRED_TABLES = (
+    "registry_household",
+    "registry_member",
+    "registry_householdstatus",
+    "registry_householdincome",
+)
 DEFERRED_DDL = "registry_deferred_ddl"
 
 
@@ -1496,7 +1518,10 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
 
     # Biggest tables first, so the two builders finish together.
     order = {
-        t: i for i, t in enumerate(("registry_member", "registry_householdstatus", "registry_household"))
+        t: i
+        for i, t in enumerate(
+            ("registry_member", "registry_householdstatus", "registry_householdincome", "registry_household")
+        )
     }
     builds.sort(
         key=lambda b: min((order[t] for t in order if f" {t} " in b[1] or f".{t} " in b[1]), default=9)

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from xiezuo.core.fields import ByteOrderCharField
+
 
 class Dataset(models.Model):
     """One import of registry data: its data year and as-of date (数据截止日期), file and counts."""
@@ -45,7 +47,7 @@ class Household(models.Model):
     filters; their history is in ``HouseholdStatus`` and ``Monitoring``.
     """
 
-    number = models.CharField(max_length=40, unique=True)  # 户编号
+    number = ByteOrderCharField(max_length=40)  # 户编号, unique through Meta.constraints (no LIKE index)
     region_code = models.BigIntegerField(db_index=True)  # village (or lowest known level), 12 digits
     attribute = models.CharField(max_length=8, blank=True)  # code list household_attribute
     main_cause = models.CharField(max_length=8, blank=True, db_index=True)  # code list poverty_cause
@@ -67,6 +69,7 @@ class Household(models.Model):
             models.Index(fields=["region_code", "id"], name="household_region_keyset"),
             models.Index(fields=["status", "region_code"], name="household_status_region"),
         ]
+        constraints = [models.UniqueConstraint(fields=["number"], name="registry_household_number_key")]
 
     def __str__(self) -> str:
         return self.number
@@ -78,11 +81,11 @@ class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
     # Unique through Meta.constraints, not ``unique=True``: on PostgreSQL that would add a second,
     # pattern-ops index for LIKE that no query of a keyed hash uses (and every load would build).
-    id_hmac = models.CharField(max_length=64)
+    id_hmac = ByteOrderCharField(max_length=64)
     id_cipher = models.TextField()
     id_masked = models.CharField(max_length=18)  # 513431**********3X
     name_cipher = models.TextField()
-    name_hmac = models.CharField(max_length=64)  # keyed hash: compare names without decrypting
+    name_hmac = ByteOrderCharField(max_length=64)  # keyed hash: compare names without decrypting
     name_masked = models.CharField(max_length=40)  # 张**
     birth_date = models.DateField()
     sex = models.CharField(max_length=1)  # 1 male, 2 female (GB/T 2261.1)
@@ -197,8 +200,8 @@ class StagedRow(models.Model):
     seq = models.PositiveIntegerField()
     source = models.CharField(max_length=255)
     row_number = models.PositiveIntegerField()
-    household_number = models.CharField(max_length=40, blank=True)
-    id_hmac = models.CharField(max_length=64, blank=True)
+    household_number = ByteOrderCharField(max_length=40, blank=True)
+    id_hmac = ByteOrderCharField(max_length=64, blank=True)
     region_code = models.BigIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict)
     raw_cipher = models.TextField()
