@@ -118,6 +118,11 @@ def definitions():
             )
         return sorted(cursor.fetchall())
 
+def saved_rows():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name, tbl, kind, ddl FROM {importing.DEFERRED_DDL} ORDER BY name")
+        return cursor.fetchall()
+
 def pending():
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT name, ddl FROM {importing.DEFERRED_DDL} ORDER BY kind DESC, name")
@@ -131,6 +136,12 @@ saved = pending()
 name, ddl = next((n, d) for n, d in saved if d.startswith("CREATE"))
 with connection.cursor() as cursor:
     cursor.execute(ddl)
+    if connection.vendor == "postgresql":
+        # ... and after adding a foreign key unchecked, before validating it.
+        fk, table, fk_ddl = next(
+            (n, t, d) for n, t, k, d in saved_rows() if d.startswith("FOREIGN KEY")
+        )
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{fk}" {fk_ddl} NOT VALID')
 importing.restore_indexes()
 print(json.dumps({
     "before": before, "deferred": deferred, "saved": [n for n, _ in saved], "after": definitions(),

@@ -1035,8 +1035,9 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         FROM w LEFT JOIN registry_household h ON h.number = w.number
         """
     )
-    stage.execute(f"CREATE INDEX {stage.households}_chunk ON {{hh}} (chunk, number)")
-    stage.execute(f"CREATE INDEX {stage.households}_number ON {{hh}} (number)")
+    if not (pg and per_chunk is None):  # one chunk on PostgreSQL: scans and hash joins only
+        stage.execute(f"CREATE INDEX {stage.households}_chunk ON {{hh}} (chunk, number)")
+        stage.execute(f"CREATE INDEX {stage.households}_number ON {{hh}} (number)")
     if pg:
         stage.execute("ANALYZE {hh}")
     return int(stage.fetch("SELECT COALESCE(MAX(chunk) + 1, 0) FROM {hh}")[0][0])
@@ -1207,7 +1208,9 @@ def _merge_chunk(
                 ({given_id[0]}number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
             SELECT {given_id[1]}number, region_code, attribute, main_cause, standard, registered_year,
                 planned_exit_year, exit_year, status, monitored, pathway, size, income, '[]', %s, %s
-            FROM {{hh}} WHERE chunk = %s AND action = 'new' ORDER BY number""",
+            FROM {{hh}} WHERE chunk = %s AND action = 'new' {"" if pg else "ORDER BY number"}""",
+            # PostgreSQL: the ids were given in the staging table's own order; inserted in that
+            # order, the primary key grows at its right edge (no sort of the wide rows either).
             [ds, ds, chunk],
         )
         stage.execute(
@@ -1453,7 +1456,8 @@ def restore_indexes() -> None:
     two at a time on two connections (CREATE INDEX takes a SHARE lock, so two builds on one table
     do not wait for each other), each in its own transaction that also removes its record, so a
     killed run leaves only what is still to build; then the unique constraints are attached to
-    their indexes and the foreign keys added. Elsewhere: one transaction, in order."""
+    their indexes and the foreign keys added unchecked and validated two at a time. Elsewhere: one
+    transaction, in order."""
     with connection.cursor() as cursor:
         if _pg():
             cursor.execute("SELECT to_regclass(%s)", [DEFERRED_DDL])
@@ -1510,6 +1514,8 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                # Two builds at once already; parallel sort workers would only add temporary files.
+                cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
                 cursor.execute(ddl)
                 if record:
                     cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [record])
@@ -1529,10 +1535,35 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
     with ThreadPoolExecutor(2, thread_name_prefix="registry-index") as pool:
         for future in [pool.submit(build, record, ddl) for record, ddl in builds]:
             future.result()
+    # Foreign keys are added NOT VALID (no check, a moment's lock) and then validated two at a
+    # time: ADD CONSTRAINT would lock the referenced household table against the other checks,
+    # VALIDATE CONSTRAINT does not. Their records go with their validation, so a killed run
+    # validates what is left (a constraint already there is validated, not added again).
+    foreign = [(name, tbl, ddl) for name, tbl, ddl in keys if ddl.startswith("FOREIGN KEY")]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for name, tbl in attach:
             cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{name}"')
+        cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'f'")
+        present = {row[0] for row in cursor.fetchall()}
         for name, tbl, ddl in sorted(keys):
-            cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
-        cursor.execute(f"DELETE FROM {DEFERRED_DDL}")
+            if (name, tbl, ddl) not in foreign:
+                cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
+            elif name not in present:
+                plain = ddl.replace(" NOT VALID", "")
+                cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {plain} NOT VALID')
+        cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE NOT (name = ANY(%s))", [[n for n, _, _ in foreign]])
+
+    def validate(name: str, tbl: str) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f'ALTER TABLE {tbl} VALIDATE CONSTRAINT "{name}"')
+                cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [name])
+        finally:
+            connection.close()  # this thread's connection
+
+    # The biggest checks first, so the two finish together.
+    foreign.sort(key=lambda f: min((order[t] for t in order if t == f[1]), default=9))
+    with ThreadPoolExecutor(2, thread_name_prefix="registry-validate") as pool:
+        for future in [pool.submit(validate, name, tbl) for name, tbl, _ in foreign]:
+            future.result()
