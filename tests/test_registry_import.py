@@ -454,3 +454,78 @@ def test_counts_from_the_aggregate_match_counting_households(world: World) -> No
     h.statuses.all().delete()
     h.delete()
     agree()
+
+
+def test_error_report_of_a_plain_csv_picks_rows_by_number_as_the_full_reread_does(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fixtures.make_sheets import bad_checksum, make_id
+
+    path = tmp_path / "plain.csv"
+    header = ["户编号", "行政区划代码", "姓名", "证件号码", "与户主关系", "贫困户属性", "主要致贫原因"]
+    header += ["识别年度", "贫困状态", "备注"]
+    v = "130821100201"
+    moved = make_id("19800505", 5, "130821")
+    rows = [
+        ["E001", v, "行二", make_id("19700101", 1, "130821"), "户主", "1", "1", "2014", "贫困", ""],  # 2 ok
+        [
+            "E001",
+            v,
+            "行三",
+            bad_checksum(make_id("19710101", 2, "130821")),
+            "配偶",
+            "1",
+            "1",
+            "2014",
+            "贫困",
+            "",
+        ],
+        ["合计", "", "", "", "", "", "", "", "", ""],  # row 4: skipped, still counted
+        ["E002", v, "行五", moved, "户主", "1", "1", "2014", "贫困", "第一行\n第二行"],  # 5: dup of 7
+        [
+            "E003",
+            "999999999999",
+            "行六",
+            make_id("19820101", 6, "130821"),
+            "户主",
+            "1",
+            "1",
+            "2014",
+            "贫困",
+            "",
+        ],
+        ["E004", v, "行七", moved, "户主", "1", "1", "2014", "贫困", ""],  # 7: same person, other household
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    kw: dict[str, Any] = {
+        "actor": world.user("chengdexian"),
+        "data_year": 2019,
+        "as_of": dt.date(2019, 12, 31),
+    }
+
+    def report(name: str) -> list[dict[str, str]]:
+        errors = tmp_path / name
+        with transaction.atomic():
+            result = import_registry(path, errors_out=errors, dry_run=True, **kw)
+            transaction.set_rollback(True)
+        assert (result.read, result.accepted, result.rejected) == (5, 1, 4)
+        with errors.open(encoding="utf-8-sig", newline="") as f:
+            return list(csv.DictReader(f))
+
+    fast = report("fast.csv")
+    assert [(r["原行号"], r["姓名"], r["错误列"]) for r in fast] == [
+        ("3", "行三", "证件号码"),
+        ("5", "行五", "证件号码"),
+        ("6", "行六", "行政区划代码"),
+        ("7", "行七", "证件号码"),
+    ]
+    assert fast[1]["备注"] == "第一行\n第二行"  # a quoted line break: rows are records, not lines
+    calls = {"n": 0}
+
+    def not_plain(*args: Any) -> None:
+        calls["n"] += 1
+        return None
+
+    monkeypatch.setattr(importing, "plain_rows", not_plain)
+    assert report("reread.csv") == fast and calls["n"] == 1

@@ -367,6 +367,37 @@ def _column_batches(
         seq += m
 
 
+def plain_rows(
+    path: Path, spec: Spec, numbers: Collection[int]
+) -> tuple[tuple[str, ...], dict[str, int], dict[int, list[Any]]] | None:
+    """The original cells of the rows ``numbers`` of a plain CSV, numbered as the column reader
+    numbers them (the header is row 1, every record one row), with the header's labels and the
+    columns' positions; ``None`` when the file is not a plain CSV. One filtered scan: no cell is
+    parsed, and title, total or blank rows need not be recognised again to count rows."""
+    plain = _plain_csv(path, spec)
+    if plain is None:
+        return None
+    wanted = pl.Series(sorted(numbers), dtype=pl.Int64)
+    found = (
+        pl.scan_csv(
+            path,
+            has_header=True,
+            separator=plain.delimiter,
+            infer_schema=False,
+            empty_string_is_null=False,
+            truncate_ragged_lines=True,
+            encoding="utf8",
+        )
+        .with_row_index("__row", offset=2)
+        .filter(pl.col("__row").cast(pl.Int64).is_in(wanted.implode()))
+        .collect()
+        .with_columns(pl.all().exclude("__row").fill_null(""))
+    )
+    cells = {int(row[0]): list(row[1:]) for row in found.iter_rows()}
+    positions = {key: position for key, position in plain.header.columns.items()}
+    return tuple(plain.header.labels), positions, cells
+
+
 def read_batches(
     path: Path,
     spec: Spec,

@@ -34,7 +34,7 @@ from xiezuo.core.tabular import Summary
 from xiezuo.core.tabular.errors import CellError, ParsedRow, write_errors
 from xiezuo.regions.models import CodeHistory, Region
 from xiezuo.registry import rules
-from xiezuo.registry.batches import Batch, read_batches
+from xiezuo.registry.batches import Batch, plain_rows, read_batches
 from xiezuo.registry.columns import REGISTRY
 from xiezuo.registry.idnumbers import (
     MESSAGES_EN,
@@ -935,6 +935,19 @@ def _rejected_rows(stage: Stage, path: Path) -> Iterator[ParsedRow]:
         )
     }
     if not rejected:
+        return
+    plain = plain_rows(path, REGISTRY, {row for _source, row, _errors in rejected.values()})
+    if plain is not None:  # a plain CSV: the rows picked by their numbers in one scan
+        labels, positions, cells = plain
+        for source, row, errors in rejected.values():
+            yield ParsedRow(
+                source=source,
+                row_number=row,
+                values={},
+                raw=cells[row],
+                labels=labels,
+                errors=[_placed(row, e, labels, positions) for e in errors],
+            )
         return
     for batch in read_batches(path, REGISTRY, [], size=BATCH, raw_only=rejected.keys()):
         assert batch.raw is not None
