@@ -27,6 +27,7 @@ Results go to ``bench/results/registry_load.md`` (``--no-write`` to skip).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -169,13 +170,16 @@ def w_import(path: str, dump: str | None) -> dict[str, Any]:
 
     errors = Path(path).with_name("errors.csv")
     t0 = time.perf_counter()
-    with PssPeak() as pss:
+    # BENCH_PSS_INTERVAL=0: no sampling (to check that the sampler costs the import nothing).
+    interval = float(os.environ.get("BENCH_PSS_INTERVAL", "0.5"))
+    with PssPeak(interval) if interval > 0 else contextlib.nullcontext() as pss:
         result = import_registry(
             path, actor=SYSTEM, data_year=DATA_YEAR, as_of=AS_OF, errors_out=errors, via="cli"
         )
     seconds = time.perf_counter() - t0
     out: dict[str, Any] = {"seconds": seconds, **_rss(), "counts": result.counts()}
-    out["peak_pss_mb"] = pss.peak_kb / 1024
+    if pss is not None:
+        out["peak_pss_mb"] = pss.peak_kb / 1024
     out["households"] = Household.objects.count()
     out["members"] = Member.objects.count()
     out["households_created"] = result.households_created
