@@ -180,6 +180,13 @@ def browser() -> Iterator[Browser]:
         finally:
             chromium.close()
     finally:
+        # While Playwright runs, Django's connection is looked up in another context (Playwright
+        # switches greenlets, each with its own context variables), so the ORM calls of the browser
+        # tests opened a second connection that nobody closed: PostgreSQL then refused to drop the
+        # test database at the end ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
         pw.stop()
 
 
