@@ -118,14 +118,9 @@ def definitions():
             )
         return sorted(cursor.fetchall())
 
-def saved_rows():
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT name, tbl, kind, ddl FROM {importing.DEFERRED_DDL} ORDER BY name")
-        return cursor.fetchall()
-
 def pending():
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT name, ddl FROM {importing.DEFERRED_DDL} ORDER BY kind DESC, name")
+        cursor.execute(f"SELECT name, tbl, ddl FROM {importing.DEFERRED_DDL} ORDER BY kind DESC, name")
         return cursor.fetchall()
 
 before = definitions()
@@ -133,18 +128,16 @@ importing.defer_indexes()
 deferred = definitions()
 saved = pending()
 # A run killed after building one index: that index exists, its record is still there.
-name, ddl = next((n, d) for n, d in saved if d.startswith("CREATE"))
+name, ddl = next((n, d) for n, _t, d in saved if d.startswith("CREATE"))
 with connection.cursor() as cursor:
     cursor.execute(ddl)
     if connection.vendor == "postgresql":
         # ... and after adding a foreign key unchecked, before validating it.
-        fk, table, fk_ddl = next(
-            (n, t, d) for n, t, k, d in saved_rows() if d.startswith("FOREIGN KEY")
-        )
+        fk, table, fk_ddl = next(row for row in saved if row[2].startswith("FOREIGN KEY"))
         cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{fk}" {fk_ddl} NOT VALID')
 importing.restore_indexes()
 print(json.dumps({
-    "before": before, "deferred": deferred, "saved": [n for n, _ in saved], "after": definitions(),
+    "before": before, "deferred": deferred, "saved": [n for n, _t, _d in saved], "after": definitions(),
     "pending": pending(), "rebuilt first": name,
 }))
 """

@@ -141,6 +141,19 @@ def _plain_csv(path: Path, spec: Spec) -> _Plain | None:
     return _Plain(encoding, delimiter, header, len(head[0][1]))
 
 
+def _scan_plain(path: Path, plain: _Plain) -> pl.LazyFrame:
+    """Every cell of a plain CSV as text, as it is written."""
+    return pl.scan_csv(
+        path,
+        has_header=True,
+        separator=plain.delimiter,
+        infer_schema=False,
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+        encoding="utf8",
+    )
+
+
 def _parse_column(column: Column, text: pl.Series, unit: str | None) -> tuple[pl.Series, pl.Series]:
     """Values and error numbers (index into the returned message list via ``_ERRS``) of a column.
 
@@ -261,15 +274,7 @@ def _column_batches(
         for c in missing_required
     ]
     positions = {column.key: position for column, position in matched}
-    scan = pl.scan_csv(
-        path,
-        has_header=True,
-        separator=plain.delimiter,
-        infer_schema=False,
-        empty_string_is_null=False,
-        truncate_ragged_lines=True,
-        encoding="utf8",
-    )
+    scan = _scan_plain(path, plain)
     seq = 0
     line = 1  # the header row
     wanted_seqs = pl.Series(sorted(raw_only or ()), dtype=pl.Int64)
@@ -379,23 +384,14 @@ def plain_rows(
         return None
     wanted = pl.Series(sorted(numbers), dtype=pl.Int64)
     found = (
-        pl.scan_csv(
-            path,
-            has_header=True,
-            separator=plain.delimiter,
-            infer_schema=False,
-            empty_string_is_null=False,
-            truncate_ragged_lines=True,
-            encoding="utf8",
-        )
+        _scan_plain(path, plain)
         .with_row_index("__row", offset=2)
         .filter(pl.col("__row").cast(pl.Int64).is_in(wanted.implode()))
         .collect()
         .with_columns(pl.all().exclude("__row").fill_null(""))
     )
     cells = {int(row[0]): list(row[1:]) for row in found.iter_rows()}
-    positions = {key: position for key, position in plain.header.columns.items()}
-    return tuple(plain.header.labels), positions, cells
+    return tuple(plain.header.labels), dict(plain.header.columns), cells
 
 
 def read_batches(

@@ -1553,16 +1553,20 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
     # VALIDATE CONSTRAINT does not. Their records go with their validation, so a killed run
     # validates what is left (a constraint already there is validated, not added again).
     foreign = [(name, tbl, ddl) for name, tbl, ddl in keys if ddl.startswith("FOREIGN KEY")]
+    other = [(name, tbl, ddl) for name, tbl, ddl in keys if not ddl.startswith("FOREIGN KEY")]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for name, tbl in attach:
             cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{name}"')
-        cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'f'")
+        for name, tbl, ddl in sorted(other):
+            cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+            [list(DEFERRED_TABLES)],
+        )
         present = {row[0] for row in cursor.fetchall()}
-        for name, tbl, ddl in sorted(keys):
-            if (name, tbl, ddl) not in foreign:
-                cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
-            elif name not in present:
+        for name, tbl, ddl in sorted(foreign):
+            if name not in present:
                 plain = ddl.replace(" NOT VALID", "")
                 cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {plain} NOT VALID')
         cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE NOT (name = ANY(%s))", [[n for n, _, _ in foreign]])
@@ -1576,7 +1580,7 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
             connection.close()  # this thread's connection
 
     # The biggest checks first, so the two finish together.
-    foreign.sort(key=lambda f: min((order[t] for t in order if t == f[1]), default=9))
+    foreign.sort(key=lambda f: order.get(f[1], 9))
     with ThreadPoolExecutor(2, thread_name_prefix="registry-validate") as pool:
         for future in [pool.submit(validate, name, tbl) for name, tbl, _ in foreign]:
             future.result()
