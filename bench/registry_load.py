@@ -363,6 +363,9 @@ def _run(step: str, url: str, data_dir: Path, **kw: Any) -> dict[str, Any]:
     print(f"  … {step}", flush=True)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=_env(url, data_dir), capture_output=True, text=True, check=False)
+    if os.environ.get("BENCH_LOG"):  # the worker's log lines (e.g. LOG_LEVEL=INFO), appended
+        with open(os.environ["BENCH_LOG"], "a", encoding="utf-8") as log:
+            log.write(f"--- {step}\n{proc.stderr}")
     if proc.returncode != 0:
         raise SystemExit(f"worker {step} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])

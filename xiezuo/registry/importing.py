@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -43,7 +44,7 @@ from xiezuo.registry.idnumbers import (
     truncated_column,
     validate_ids,
 )
-from xiezuo.registry.models import Dataset, HouseholdStatus, Member
+from xiezuo.registry.models import Dataset, Household, HouseholdStatus, Member
 
 # Rows read, validated, sealed and staged at a time (memory grows with it; smaller on a small machine).
 BATCH = int(os.environ.get("XIEZUO_IMPORT_BATCH_ROWS") or 250_000)
@@ -52,6 +53,7 @@ DEFER_MIN_HOUSEHOLDS = 100_000  # an initial load bigger than this builds its in
 CRYPTO_WORKERS = 2  # processes sealing personal data (keyed hashes, AES-GCM) of big batches
 CRYPTO_POOL_MIN_ROWS = 50_000  # smaller batches are sealed in-process
 Progress = Callable[[int, int | None, str], None]
+log = logging.getLogger(__name__)
 
 
 class ImportRefused(Exception):
@@ -250,6 +252,7 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("entered_on", "date"),
     ("leave_reason", "text"),
     ("left_on", "date"),
+    ("household_id", "bigint"),  # given while reading in a direct load (DirectLoad), else null
 ]
 STAGE_NAMES = [c for c, _ in STAGE_COLUMNS]
 BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
@@ -314,17 +317,17 @@ class Stage:
                 )
                 cursor.execute(f"CREATE TEMP TABLE {self.rows} ({cols})")
 
-    def write(self, frame: pl.DataFrame) -> None:
+    def write(self, frame: pl.DataFrame, names: list[str] = STAGE_NAMES) -> None:
         """COPY (PostgreSQL, CSV made by polars) or executemany (SQLite) of a batch's rows."""
-        frame = frame.select(STAGE_NAMES)
+        frame = frame.select(names)
         with connection.cursor() as cursor:
             if _pg():
-                sql = f"COPY {self.rows} ({', '.join(STAGE_NAMES)}) FROM STDIN (FORMAT csv)"
+                sql = f"COPY {self.rows} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
                 with cursor.cursor.copy(sql) as copy:
                     copy.write(frame.write_csv(include_header=False).encode())
             else:
-                marks = ", ".join(["%s"] * len(STAGE_NAMES))
-                sql = f"INSERT INTO {self.rows} ({', '.join(STAGE_NAMES)}) VALUES ({marks})"
+                marks = ", ".join(["%s"] * len(names))
+                sql = f"INSERT INTO {self.rows} ({', '.join(names)}) VALUES ({marks})"
                 rows = frame.rows()
                 for start in range(0, len(rows), 50_000):
                     cursor.executemany(sql, rows[start : start + 50_000])
@@ -364,13 +367,24 @@ class Stage:
             return int(cursor.rowcount or 0)
 
 
-def _seal(ids: list[str], names: list[str]) -> tuple[list[str], ...]:
-    """Keyed hashes and ciphertexts of ID numbers and names (runs in the crypto workers)."""
+def _seal(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, ...]:
+    """Keyed hashes and ciphertexts of ID numbers and names (runs in the crypto workers). Columns
+    in and out: a polars column crosses the process boundary as Arrow buffers, a list of Python
+    strings as one object per value (three times the hand-over time in the importing process)."""
     cipher = get_cipher()
     encrypt_many = getattr(cipher, "encrypt_many", None)
     if encrypt_many is None:  # a backend without the batch method
         encrypt_many = lambda texts: [cipher.encrypt(x) for x in texts]  # noqa: E731
-    return (cipher.hmac_many(ids), encrypt_many(ids), cipher.hmac_many(names), encrypt_many(names))
+    id_list, name_list = ids.to_list(), names.to_list()
+    return tuple(
+        pl.Series(values, dtype=pl.String)
+        for values in (
+            cipher.hmac_many(id_list),
+            encrypt_many(id_list),
+            cipher.hmac_many(name_list),
+            encrypt_many(name_list),
+        )
+    )
 
 
 def _mask_expr(col: str, lengths: list[int], keep_head: int, keep_tail: int) -> pl.Expr:
@@ -413,7 +427,7 @@ class Sealer:
     def __init__(self) -> None:
         self._pool: Any = None
 
-    def submit(self, ids: list[str], names: list[str]) -> Callable[[], tuple[list[str], ...]]:
+    def submit(self, ids: pl.Series, names: pl.Series) -> Callable[[], tuple[pl.Series, ...]]:
         if len(ids) < CRYPTO_POOL_MIN_ROWS or CRYPTO_WORKERS < 2:
             done = _seal(ids, names)
             return lambda: done
@@ -422,13 +436,13 @@ class Sealer:
             self._pool = multiprocessing.get_context("fork").Pool(CRYPTO_WORKERS)
         step = -(-len(ids) // CRYPTO_WORKERS)
         parts = [
-            self._pool.apply_async(_seal, (ids[i : i + step], names[i : i + step]))
+            self._pool.apply_async(_seal, (ids.slice(i, step), names.slice(i, step)))
             for i in range(0, len(ids), step)
         ]
 
-        def result() -> tuple[list[str], ...]:
+        def result() -> tuple[pl.Series, ...]:
             got = [p.get() for p in parts]
-            return tuple([x for g in got for x in g[k]] for k in range(4))
+            return tuple(pl.concat([g[k] for g in got], rechunk=False) for k in range(4))
 
         return result
 
@@ -453,17 +467,21 @@ class StageWriter:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-stage") if threaded else None
         self._pending: Future[None] | None = None
 
-    def _write(self, frame: pl.DataFrame) -> None:
+    def _write(self, frame: pl.DataFrame, direct: DirectLoad | None) -> None:
         with transaction.atomic():
-            self._stage.write(frame)
+            if direct is None:
+                self._stage.write(frame)
+            else:
+                self._stage.write(frame, DIRECT_STAGE_NAMES)
+                direct.write_members(frame)
 
-    def write(self, frame: pl.DataFrame) -> None:
+    def write(self, frame: pl.DataFrame, direct: DirectLoad | None = None) -> None:
         if self._pool is None:
             with self._result.timed("stage write"):
-                self._write(frame)
+                self._write(frame, direct)
             return
         self.wait()
-        self._pending = self._pool.submit(self._write, frame)
+        self._pending = self._pool.submit(self._write, frame, direct)
 
     def wait(self) -> None:
         if self._pending is not None:
@@ -481,6 +499,113 @@ class StageWriter:
             self._pool.submit(lambda: connection.close()).result()  # the thread's own connection
             self._pool.shutdown()
             self._pool = None
+
+
+# --- direct load: an initial load of a big file into an empty PostgreSQL registry -----------------
+
+DIRECT_MARK = "direct load"  # its record in DEFERRED_DDL while members are there without households
+# Written to the member table only; the staging table keeps what the checks and households need.
+DIRECT_STAGE_NAMES = [
+    c for c in STAGE_NAMES if c not in {"id_cipher", "id_masked", "name_cipher", "name_hmac", "name_masked"}
+]
+MEMBER_COPY = (
+    "id",
+    "household_id",
+    "id_hmac",
+    "id_cipher",
+    "id_masked",
+    "name_cipher",
+    "name_hmac",
+    "name_masked",
+    "birth_date",
+    "sex",
+    "relation",
+    "region_code",
+    "entered_on",
+    "entry_reason",
+    "left_on",
+    "leave_reason",
+    "last_dataset_id",
+)
+
+
+class DirectLoad:
+    """The good rows of each batch go straight into the member table (the registry is empty and
+    its indexes and constraints are deferred), not through the staging table and a second
+    INSERT … SELECT of ten million wide rows. Household ids are given while reading (a household's
+    number gets the next id when first seen) and member ids are the row's ``seq`` + 1, so the
+    merge finds both without a join, and rows the checks across rows reject afterwards are
+    deleted by id in the merge's transaction.
+
+    Killed before the merge committed, the members are there without households: the record
+    ``DIRECT_MARK`` says so and :func:`restore_indexes` (run by every import first) deletes them,
+    which leaves the registry empty as it was."""
+
+    def __init__(self, dataset_id: int) -> None:
+        self.dataset_id = dataset_id
+        self.known = pl.DataFrame(schema={"household_number": pl.String, "household_id": pl.Int64})
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('registry_household', 'id'))")
+            self.next_id = int(cursor.fetchone()[0])
+            _ensure_ddl_table()
+            defer_indexes()
+            cursor.execute(
+                f"INSERT INTO {DEFERRED_DDL} (name, tbl, kind, ddl) VALUES (%s, %s, 'direct', '') "
+                "ON CONFLICT (name) DO NOTHING",
+                [DIRECT_MARK, "registry_member"],
+            )
+
+    def assign(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The batch with the household ids of its good rows (new numbers get the next ids)."""
+        seen = frame.filter(pl.col("ok")).select("household_number").unique(maintain_order=True)
+        new = seen.join(self.known, on="household_number", how="anti")
+        if new.height:
+            new = new.with_columns(
+                household_id=pl.int_range(self.next_id, self.next_id + new.height, dtype=pl.Int64)
+            )
+            self.next_id += new.height
+            self.known = pl.concat([self.known, new], rechunk=False)
+        return frame.drop("household_id").join(
+            self.known, on="household_number", how="left", maintain_order="left"
+        )
+
+    def write_members(self, frame: pl.DataFrame) -> None:
+        blank = ("relation", "entry_reason", "leave_reason")
+        members = frame.filter(pl.col("ok")).select(
+            (pl.col("seq") + 1).alias("id"),
+            *[pl.col(c).fill_null("") if c in blank else pl.col(c) for c in MEMBER_COPY[1:-1]],
+            pl.lit(self.dataset_id, dtype=pl.Int64).alias("last_dataset_id"),
+        )
+        sql = (
+            f"COPY registry_member ({', '.join(MEMBER_COPY)}) FROM STDIN "
+            f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(blank)}))"
+        )
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            copy.write(members.write_csv(include_header=False).encode())
+
+    @staticmethod
+    def finish(stage: Stage) -> None:
+        """In the merge's transaction: the members the checks across rows rejected go, the id
+        sequences move past the ids given, the record goes."""
+        stage.execute("DELETE FROM registry_member m USING {rows} s WHERE NOT s.ok AND m.id = s.seq + 1")
+        for table in ("registry_household", "registry_member"):
+            stage.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} "
+                "HAVING COUNT(*) > 0"
+            )
+        stage.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [DIRECT_MARK])
+
+
+def _undo_direct_load() -> None:
+    """A killed direct load's members go (in parts: bounded memory, resumable), then its record."""
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM registry_member WHERE id IN (SELECT id FROM registry_member LIMIT 500000)"
+            )
+            if not cursor.rowcount:
+                cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [DIRECT_MARK])
+                return
 
 
 @dataclass
@@ -610,6 +735,7 @@ def _validate(batch: Batch, ctx: _Context) -> tuple[pl.DataFrame, np.ndarray]:
             "sex": checks["sex"],
             "income": f["income_per_capita"].cast(pl.Int64),
             **{k: f[k] for k in VALUE_KEYS},
+            "household_id": pl.repeat(None, n, dtype=pl.Int64, eager=True),
             "_id": checks["normalised"],
             "_name": f["name"],
         }
@@ -617,29 +743,32 @@ def _validate(batch: Batch, ctx: _Context) -> tuple[pl.DataFrame, np.ndarray]:
     return frame, np.flatnonzero(ok)
 
 
-def _with_sealed(frame: pl.DataFrame, ok: np.ndarray, sealed: tuple[list[str], ...]) -> pl.DataFrame:
+def _with_sealed(frame: pl.DataFrame, ok: np.ndarray, sealed: tuple[pl.Series, ...]) -> pl.DataFrame:
     """The staging rows with the sealed columns of the good rows (null on the rejected ones)."""
-    n = frame.height
     idx = pl.Series(ok, dtype=pl.UInt32)
     id_masked, name_masked = _masks(frame["_id"].gather(idx), frame["_name"].gather(idx))
     values_ = dict(zip(("id_hmac", "id_cipher", "name_hmac", "name_cipher"), sealed, strict=True))
-    values_["id_masked"] = id_masked  # type: ignore[assignment]
-    values_["name_masked"] = name_masked  # type: ignore[assignment]
-    if len(ok) == n:
-        cols = {name: pl.Series(name, values_[name], dtype=pl.String) for name in SEALED}
-    else:
-        cols = {
-            name: pl.Series(name, [None] * n, dtype=pl.String).scatter(
-                idx, pl.Series(values_[name], dtype=pl.String)
-            )
-            for name in SEALED
-        }
-    return frame.with_columns(**cols).drop("_id", "_name")
+    values_["id_masked"] = id_masked
+    values_["name_masked"] = name_masked
+    if len(ok) == frame.height:
+        return frame.with_columns(**{name: values_[name].alias(name) for name in SEALED}).drop("_id", "_name")
+    if not len(ok):
+        return frame.with_columns(**{name: pl.lit(None, dtype=pl.String) for name in SEALED}).drop(
+            "_id", "_name"
+        )
+    # Good row i takes the sealed value at its position among the good rows; rejected rows null.
+    where = np.zeros(frame.height, dtype=np.uint32)
+    where[ok] = np.arange(len(ok), dtype=np.uint32)
+    at = pl.Series(where)
+    good = pl.lit(pl.Series(np.zeros(frame.height, dtype=bool)).scatter(idx, True))
+    return frame.with_columns(
+        **{name: pl.when(good).then(pl.lit(values_[name].gather(at))) for name in SEALED}
+    ).drop("_id", "_name")
 
 
-def _seal_inputs(frame: pl.DataFrame, ok: np.ndarray) -> tuple[list[str], list[str]]:
+def _seal_inputs(frame: pl.DataFrame, ok: np.ndarray) -> tuple[pl.Series, pl.Series]:
     idx = pl.Series(ok, dtype=pl.UInt32)
-    return frame["_id"].gather(idx).to_list(), frame["_name"].gather(idx).to_list()
+    return frame["_id"].gather(idx), frame["_name"].gather(idx)
 
 
 def _hmac_key64(frame: pl.DataFrame) -> pl.DataFrame:
@@ -680,16 +809,58 @@ def import_registry(
     stage = Stage(import_key)
     stage.create()  # a killed run's leftovers are dropped
     sealer = Sealer()
+    direct = _direct_load_maker(actor, sha, path.name, data_year, as_of, dry_run)
     try:
-        summary = _stage_file(path, stage, sealer, scope, data_year, as_of, result, progress)
-    finally:
-        sealer.close()
-    try:
+        try:
+            summary = _stage_file(path, stage, sealer, scope, data_year, as_of, result, progress, direct)
+        finally:
+            sealer.close()
         return _check_and_merge(
-            path, stage, summary, actor, data_year, as_of, result, dry_run, errors_out, progress, sha
+            path, stage, summary, actor, data_year, as_of, result, dry_run, errors_out, progress, sha, direct
         )
     finally:
         stage.drop()
+        if direct is not None and direct.started is not None:
+            restore_indexes()  # a failed direct load: its members go, the indexes come back
+
+
+@dataclass
+class _DirectMaker:
+    """Starts a direct load (DirectLoad) once the import knows the file has more than one batch."""
+
+    start: Callable[[], DirectLoad]
+    started: DirectLoad | None = None
+
+    def __call__(self) -> DirectLoad:
+        if self.started is None:
+            self.started = self.start()
+        return self.started
+
+
+def _direct_load_maker(
+    actor: Any, sha: str, file_name: str, data_year: int | None, as_of: dt.date | None, dry_run: bool
+) -> _DirectMaker | None:
+    """A direct load is possible on PostgreSQL, outside a transaction (the writer thread's COPY),
+    into an empty registry, when the data year and as-of date are given (the dataset row comes
+    first) and something is to be written."""
+    if dry_run or data_year is None or as_of is None or not _pg() or connection.in_atomic_block:
+        return None
+    if Member.objects.exists() or Household.objects.exists():
+        return None
+
+    def start() -> DirectLoad:
+        dataset, _ = Dataset.objects.get_or_create(
+            file_sha256=sha,
+            data_year=data_year,
+            as_of=as_of,
+            defaults={
+                "file_name": file_name,
+                "imported_by": actor if getattr(actor, "is_authenticated", False) else None,
+            },
+        )
+        return DirectLoad(dataset.pk)
+
+    return _DirectMaker(start)
 
 
 def _stage_file(
@@ -701,6 +872,7 @@ def _stage_file(
     as_of: dt.date | None,
     result: ImportResult,
     progress: Progress | None,
+    direct: _DirectMaker | None = None,
 ) -> Summary:
     ctx = _Context(
         data_year=data_year,
@@ -712,17 +884,22 @@ def _stage_file(
     summaries: list[Summary] = []
     keys: list[pl.DataFrame] = []
     ids_seen: list[object] = []
-    pending: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[list[str], ...]]] | None = None
+    pending: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[pl.Series, ...]]] | None = None
     read = 0
 
-    def flush(item: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[list[str], ...]]]) -> None:
+    def flush(item: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[pl.Series, ...]]], more: bool) -> None:
         nonlocal read
         frame, ok, sealed = item
         with result.timed("seal (waiting for the workers)"):
             done = sealed()
         with result.timed("seal (columns back into the batch)"):
             staged = _with_sealed(frame, ok, done)
-        writer.write(staged)
+        # A file of more than one batch goes straight into an empty registry (DirectLoad).
+        load = direct() if direct is not None and (more or direct.started is not None) else None
+        if load is not None:
+            with result.timed("direct load: household ids"):
+                staged = load.assign(staged)
+        writer.write(staged, load)
         with result.timed("keys"):
             keys.append(_hmac_key64(staged))
         read += staged.height
@@ -745,10 +922,10 @@ def _stage_file(
             with result.timed("seal (masks, hand-over)"):
                 item = (frame, ok, sealer.submit(*_seal_inputs(frame, ok)))
             if pending is not None:
-                flush(pending)
+                flush(pending, True)
             pending = item
         if pending is not None:
-            flush(pending)
+            flush(pending, False)
     finally:
         writer.close()
     summary = summaries[0] if summaries else Summary()
@@ -769,6 +946,7 @@ def _check_and_merge(
     errors_out: str | Path | None,
     progress: Progress | None,
     sha: str,
+    direct: _DirectMaker | None = None,
 ) -> ImportResult:
     years_checked = data_year is not None  # else the year rules run once the sheet gave the year
     # The as-of date and data year may come from the sheet (填报日期 / 数据截止日期).
@@ -801,14 +979,28 @@ def _check_and_merge(
     with result.timed("cross-row checks"):
         if not years_checked:
             _recheck_years(stage, data_year)
-        _cross_checks(stage, data_year=data_year, view_scope=scope_for(actor, "registry", "view"))
+        _cross_checks(
+            stage,
+            data_year=data_year,
+            view_scope=scope_for(actor, "registry", "view"),
+            registered=direct is None or direct.started is None,  # a direct load: the file's own
+        )
         result.read = int(total)
         result.rejected = int(stage.fetch("SELECT COUNT(*) FROM {rows} WHERE NOT ok")[0][0])
     result.accepted = result.read - result.rejected
     if errors_out is not None:
         with result.timed("error report"):
             result.errors_file = str(write_errors(errors_out, _rejected_rows(stage, path)))
-    _merge(stage, result, actor=actor, write=not dry_run, progress=progress, sha=sha, file_name=path.name)
+    _merge(
+        stage,
+        result,
+        actor=actor,
+        write=not dry_run,
+        progress=progress,
+        sha=sha,
+        file_name=path.name,
+        direct=direct.started if direct is not None else None,
+    )
     return result
 
 
@@ -828,7 +1020,7 @@ def _recheck_years(stage: Stage, data_year: int) -> None:
     stage.set_errors(errors)
 
 
-def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope) -> None:
+def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope, registered: bool = True) -> None:
     """Checks across rows: one person, one household within the file, and within the data year."""
     keys = stage.keys
     errors: dict[int, list[list[Any]]] = {}
@@ -864,7 +1056,7 @@ def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope) -> None:
                             ]
                         ]
     stage.set_errors(errors)
-    if not Member.objects.exists():
+    if not registered or not Member.objects.exists():
         return
     # Same person already registered in another household in this data year, not in this file.
     clash = stage.fetch(
@@ -1012,7 +1204,7 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         stage.execute("SET LOCAL work_mem = '256MB'")
         # The sequence's name once (a per-row pg_get_serial_sequence costs ten times the nextval).
         seq = stage.fetch("SELECT pg_get_serial_sequence('registry_household', 'id')")[0][0]
-        new_id = f"COALESCE(h.id, nextval('{seq}'::regclass))"
+        new_id = f"COALESCE(h.id, w.given_id, nextval('{seq}'::regclass))"
     stage.execute(f"DROP TABLE IF EXISTS {stage.households}")
     stage.execute(
         f"""{create} {{hh}} AS
@@ -1020,7 +1212,8 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
             SELECT household_number,
                 SUM(CASE WHEN leave_reason IS NULL OR leave_reason = '' THEN 1 ELSE 0 END) AS n_members,
                 MIN(CASE WHEN monitoring_type IS NOT NULL AND monitoring_type <> '' THEN seq END) AS mon_seq,
-                COALESCE(MIN(CASE WHEN relation = '01' THEN seq END), MIN(seq)) AS head_seq
+                COALESCE(MIN(CASE WHEN relation = '01' THEN seq END), MIN(seq)) AS head_seq,
+                MIN(household_id) AS given_id
             FROM {{rows}} WHERE ok GROUP BY household_number
         ), w AS (
             SELECT r.household_number AS number, r.region_code,
@@ -1029,7 +1222,7 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
                 r.exit_year, r.status,
                 (r.monitoring_type IS NOT NULL AND r.monitoring_type <> '') AS monitored,
                 COALESCE(r.pathway, '') AS pathway, agg.n_members AS size, r.income,
-                m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since
+                m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since, agg.given_id
             FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
             LEFT JOIN {{rows}} m ON m.seq = agg.mon_seq
         )
@@ -1065,6 +1258,7 @@ def _merge(
     progress: Progress | None,
     sha: str,
     file_name: str,
+    direct: DirectLoad | None = None,
 ) -> None:
     """Upsert households and members, a chunk of households at a time, in short transactions.
 
@@ -1085,16 +1279,17 @@ def _merge(
             },
         )
         result.dataset_id = dataset.pk
-    initial = write and not Member.objects.exists()
+    # A direct load wrote the members already, with the indexes deferred (DirectLoad).
+    initial = write and (direct is not None or not Member.objects.exists())
     # Households in the file, near enough to choose (the good rows' household number hashes).
     about = stage.keys["hh"].n_unique() if stage.keys.height else 0
-    bulk = initial and about > DEFER_MIN_HOUSEHOLDS
+    bulk = direct is not None or (initial and about > DEFER_MIN_HOUSEHOLDS)
     with result.timed("merge: households table"), transaction.atomic():
         chunks = _build_households(stage, None if bulk else MERGE_HOUSEHOLDS)
     households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
-    deferred = False
+    deferred = direct is not None
     try:
-        if bulk:
+        if bulk and not deferred:
             with result.timed("merge: drop indexes"):
                 defer_indexes()
             deferred = True
@@ -1112,7 +1307,11 @@ def _merge(
                     initial=initial,
                     whole=chunks == 1,
                     bare=deferred,
+                    direct=direct is not None,
                 )
+                if direct is not None:
+                    with result.timed("merge: member rows"):
+                        direct.finish(stage)
                 if write and changed:
                     audit.record(
                         actor=actor,
@@ -1156,6 +1355,7 @@ def _merge_chunk(
     initial: bool = False,
     whole: bool = False,
     bare: bool = False,
+    direct: bool = False,
 ) -> list[int]:
     """Merge the staged rows of a chunk of households: insert what is new, update what changed
     (set-based), count what is the same. Returns the ids of the households written."""
@@ -1221,9 +1421,11 @@ def _merge_chunk(
                 ({given_id[0]}number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
             SELECT {given_id[1]}number, region_code, attribute, main_cause, standard, registered_year,
                 planned_exit_year, exit_year, status, monitored, pathway, size, income, '[]', %s, %s
-            FROM {{hh}} WHERE chunk = %s AND action = 'new' {"" if pg else "ORDER BY number"}""",
+            FROM {{hh}} WHERE chunk = %s AND action = 'new'
+            {"ORDER BY household_id" if direct else "" if pg else "ORDER BY number"}""",
             # PostgreSQL: the ids were given in the staging table's own order; inserted in that
             # order, the primary key grows at its right edge (no sort of the wide rows either).
+            # A direct load gave them while reading: the table is in no order of theirs.
             [ds, ds, chunk],
         )
         stage.execute(
@@ -1245,6 +1447,8 @@ def _merge_chunk(
     _side_tables(stage, chunk, result, ds, bare=bare)
     with result.timed("merge: aggregate counts"):
         _count_households(stage, chunk)
+    if direct:  # the members are there (DirectLoad.finish removes the rejected)
+        return _written(stage, chunk)
     with result.timed("merge: member rows"):
         if not initial:
             stage.execute(
@@ -1275,6 +1479,10 @@ def _merge_chunk(
             WHERE s.ok AND hs.chunk = %s {exists}""",
             [ds, chunk],
         )
+    return _written(stage, chunk)
+
+
+def _written(stage: Stage, chunk: int) -> list[int]:
     return [
         int(i)
         for (i,) in stage.fetch(
@@ -1482,6 +1690,9 @@ def restore_indexes() -> None:
                 return
         cursor.execute(f"SELECT name, tbl, kind, ddl FROM {DEFERRED_DDL} ORDER BY kind DESC, name")
         saved = cursor.fetchall()
+    if any(kind == "direct" for _name, _tbl, kind, _ddl in saved):
+        _undo_direct_load()
+        saved = [row for row in saved if row[2] != "direct"]
     if not saved:
         return
     if _pg() and not connection.in_atomic_block:
@@ -1529,7 +1740,9 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
                 cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
                 # Two builds at once already; parallel sort workers would only add temporary files.
                 cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+                t0 = time.perf_counter()
                 cursor.execute(ddl)
+                log.info("registry import: %.1f s %s", time.perf_counter() - t0, ddl)
                 if record:
                     cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [record])
         finally:
@@ -1574,7 +1787,9 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
     def validate(name: str, tbl: str) -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
+                t0 = time.perf_counter()
                 cursor.execute(f'ALTER TABLE {tbl} VALIDATE CONSTRAINT "{name}"')
+                log.info("registry import: %.1f s validate %s on %s", time.perf_counter() - t0, name, tbl)
                 cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [name])
         finally:
             connection.close()  # this thread's connection

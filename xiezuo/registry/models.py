@@ -48,15 +48,15 @@ class Household(models.Model):
     """
 
     number = ByteOrderCharField(max_length=40)  # 户编号, unique through Meta.constraints (no LIKE index)
-    region_code = models.BigIntegerField(db_index=True)  # village (or lowest known level), 12 digits
+    region_code = models.BigIntegerField()  # village (or lowest known level), 12 digits; see Meta.indexes
     attribute = models.CharField(max_length=8, blank=True)  # code list household_attribute
-    main_cause = models.CharField(max_length=8, blank=True, db_index=True)  # code list poverty_cause
+    main_cause = models.CharField(max_length=8, blank=True)  # code list poverty_cause
     other_causes = models.JSONField(default=list, blank=True)
     standard = models.CharField(max_length=16, blank=True)  # code list identification_standard
     registered_year = models.PositiveSmallIntegerField(null=True, blank=True)  # 识别年度
     planned_exit_year = models.PositiveSmallIntegerField(null=True, blank=True)
     exit_year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)  # 脱贫年度
-    status = models.CharField(max_length=16, db_index=True)  # code list poverty_status
+    status = models.CharField(max_length=16)  # code list poverty_status
     monitored = models.BooleanField(default=False, db_index=True)
     pathway = models.CharField(max_length=16, blank=True)  # 五个一批, code list pathway
     size = models.PositiveSmallIntegerField(default=0)
@@ -65,9 +65,12 @@ class Household(models.Model):
     last_dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        # No index repeats the head of another (region_code: the keyset index; status: status and
+        # region) and code columns have no LIKE indexes: each one costs every load and change.
         indexes = [
             models.Index(fields=["region_code", "id"], name="household_region_keyset"),
             models.Index(fields=["status", "region_code"], name="household_status_region"),
+            models.Index(fields=["main_cause"], name="household_main_cause"),
         ]
         constraints = [models.UniqueConstraint(fields=["number"], name="registry_household_number_key")]
 
@@ -95,7 +98,9 @@ class Member(models.Model):
     entry_reason = models.CharField(max_length=16, blank=True)  # code list member_entry
     left_on = models.DateField(null=True, blank=True)
     leave_reason = models.CharField(max_length=16, blank=True)  # code list member_exit
-    last_dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+")
+    # No index: nothing looks members up by dataset but the check when a dataset is deleted (never
+    # in use; a scan then), and at 10 M people it cost 11 s of every initial load.
+    last_dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="+", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["id_hmac"], name="registry_member_id_hmac_key")]
@@ -127,7 +132,10 @@ class MemberDetail(models.Model):
 class HouseholdStatus(models.Model):
     """An interval of a household's poverty status: 贫困 → 预脱贫 → 已脱贫, 返贫, with the reason."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="statuses")
+    # Found through the (household, start) index: no index of its own.
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="statuses", db_index=False
+    )
     status = models.CharField(max_length=16)
     start = models.DateField()
     end = models.DateField(null=True, blank=True)  # exclusive; null = current
