@@ -529,6 +529,57 @@ MEMBER_COPY = (
 )
 
 
+class HouseholdIds:
+    """Household ids given in the order numbers are first seen: ``first_id`` + position.
+
+    Kept as the numbers in that order and, sorted, their 64-bit hashes with each one's position:
+    a batch's numbers are looked up by binary search and confirmed by comparing the numbers
+    themselves (two numbers may share a hash). About 60 MB and 0.1 s per batch at 3 M households;
+    a polars join against all the numbers seen took 47 s over a 10 M-person file."""
+
+    def __init__(self, first_id: int) -> None:
+        self.first_id = first_id
+        self.hashes = np.empty(0, dtype=np.uint64)  # sorted
+        self.where = np.empty(0, dtype=np.int64)  # each sorted hash's position in ``numbers``
+        self.numbers = pl.Series("number", [], dtype=pl.String)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @staticmethod
+    def hash(numbers: pl.Series) -> np.ndarray:
+        return numbers.hash().to_numpy()
+
+    def ids(self, numbers: pl.Series) -> pl.Series:
+        """The id of each number (new numbers get the next ids, in the order they come)."""
+        uniq = numbers.unique(maintain_order=True)
+        h = self.hash(uniq)
+        lo = np.searchsorted(self.hashes, h, "left")
+        hi = np.searchsorted(self.hashes, h, "right")
+        pos = np.full(len(uniq), -1, dtype=np.int64)
+        hit = np.flatnonzero(hi > lo)
+        if len(hit):
+            seen = self.where[lo[hit]]
+            same = (self.numbers.gather(seen) == uniq.gather(hit)).to_numpy()
+            pos[hit[same]] = seen[same]
+            for i in hit[~same]:  # the first number of that hash was another: look at the rest
+                for j in range(lo[i] + 1, hi[i]):
+                    if self.numbers[int(self.where[j])] == uniq[int(i)]:
+                        pos[i] = self.where[j]
+        new = np.flatnonzero(pos < 0)
+        if len(new):
+            pos[new] = np.arange(len(self.numbers), len(self.numbers) + len(new))
+            order = np.argsort(h[new], kind="stable")
+            at = np.searchsorted(self.hashes, h[new][order], "right")
+            self.hashes = np.insert(self.hashes, at, h[new][order])
+            self.where = np.insert(self.where, at, pos[new][order])
+            self.numbers.append(uniq.gather(new))
+        table = pl.DataFrame({"number": uniq, "id": pos + self.first_id})
+        return pl.DataFrame({"number": numbers}).join(table, on="number", how="left", maintain_order="left")[
+            "id"
+        ]
+
+
 class DirectLoad:
     """The good rows of each batch go straight into the member table (the registry is empty and
     its indexes and constraints are deferred), not through the staging table and a second
@@ -543,10 +594,9 @@ class DirectLoad:
 
     def __init__(self, dataset_id: int) -> None:
         self.dataset_id = dataset_id
-        self.known = pl.DataFrame(schema={"household_number": pl.String, "household_id": pl.Int64})
         with connection.cursor() as cursor:
             cursor.execute("SELECT nextval(pg_get_serial_sequence('registry_household', 'id'))")
-            self.next_id = int(cursor.fetchone()[0])
+            self.households = HouseholdIds(int(cursor.fetchone()[0]))
             _ensure_ddl_table()
             defer_indexes()
             cursor.execute(
@@ -556,18 +606,13 @@ class DirectLoad:
             )
 
     def assign(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The batch with the household ids of its good rows (new numbers get the next ids)."""
-        seen = frame.filter(pl.col("ok")).select("household_number").unique(maintain_order=True)
-        new = seen.join(self.known, on="household_number", how="anti")
-        if new.height:
-            new = new.with_columns(
-                household_id=pl.int_range(self.next_id, self.next_id + new.height, dtype=pl.Int64)
-            )
-            self.next_id += new.height
-            self.known = pl.concat([self.known, new], rechunk=False)
-        return frame.drop("household_id").join(
-            self.known, on="household_number", how="left", maintain_order="left"
-        )
+        """The batch with the household ids of its good rows."""
+        good = frame["ok"]
+        ids = self.households.ids(frame["household_number"].filter(good))
+        if len(ids) == frame.height:
+            return frame.with_columns(household_id=ids)
+        column = pl.Series(np.zeros(frame.height, dtype=np.int64)).scatter(good.arg_true(), ids)
+        return frame.with_columns(household_id=pl.when(good).then(column))
 
     def write_members(self, frame: pl.DataFrame) -> None:
         blank = ("relation", "entry_reason", "leave_reason")

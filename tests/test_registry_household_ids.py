@@ -1,0 +1,57 @@
+"""Household ids given while reading a direct first load (xiezuo.registry.importing.HouseholdIds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from xiezuo.registry.importing import HouseholdIds
+
+BATCHES = [
+    ["H1", "H1", "H2", "H3", "H3", "H3"],
+    ["H3", "H4", "H2", "H5", "H5"],  # H3 and H2 again, H4 and H5 new
+    ["H6", "H1", "H6", "H7"],
+]
+EXPECTED = [[10, 10, 11, 12, 12, 12], [12, 13, 11, 14, 14], [15, 10, 15, 16]]
+
+
+class OneHash(HouseholdIds):
+    """Every number has the same hash: every lookup has to compare the numbers themselves."""
+
+    @staticmethod
+    def hash(numbers: pl.Series) -> np.ndarray:
+        return np.zeros(len(numbers), dtype=np.uint64)
+
+
+class TwoHashes(HouseholdIds):
+    @staticmethod
+    def hash(numbers: pl.Series) -> np.ndarray:
+        return (numbers.str.len_bytes().to_numpy() % 2).astype(np.uint64)
+
+
+def test_ids_follow_first_sight_across_batches() -> None:
+    ids = HouseholdIds(10)
+    assert [ids.ids(pl.Series(b)).to_list() for b in BATCHES] == EXPECTED
+    assert len(ids) == 7
+
+
+def test_numbers_sharing_a_hash_still_get_their_own_ids() -> None:
+    for kind in (OneHash, TwoHashes):
+        ids = kind(10)
+        assert [ids.ids(pl.Series(b)).to_list() for b in BATCHES] == EXPECTED, kind.__name__
+    two = TwoHashes(1)
+    got = two.ids(pl.Series(["A", "BB", "C", "DD", "C", "A", "EEE"])).to_list()
+    assert got == [1, 2, 3, 4, 3, 1, 5]
+    assert two.ids(pl.Series(["DD", "EEE", "F", "BB"])).to_list() == [4, 5, 6, 2]
+
+
+def test_many_batches_match_a_plain_dictionary() -> None:
+    rng = np.random.default_rng(7)
+    ids = HouseholdIds(1)
+    plain: dict[str, int] = {}
+    for _ in range(20):
+        numbers = [f"1308211000{n:06d}" for n in rng.integers(0, 5000, 700)]
+        for n in numbers:
+            plain.setdefault(n, len(plain) + 1)
+        assert ids.ids(pl.Series(numbers)).to_list() == [plain[n] for n in numbers]
+    assert len(ids) == len(plain)
