@@ -47,7 +47,7 @@ from xiezuo.registry.idnumbers import (
 from xiezuo.registry.models import Dataset, Household, HouseholdStatus, Member
 
 # Rows read, validated, sealed and staged at a time (memory grows with it; smaller on a small machine).
-BATCH = int(os.environ.get("XIEZUO_IMPORT_BATCH_ROWS") or 250_000)
+BATCH = int(os.environ.get("XIEZUO_IMPORT_BATCH_ROWS") or 100_000)
 MERGE_HOUSEHOLDS = 1_000_000  # households merged per transaction
 DEFER_MIN_HOUSEHOLDS = 100_000  # an initial load bigger than this builds its indexes afterwards
 CRYPTO_WORKERS = 2  # processes sealing personal data (keyed hashes, AES-GCM) of big batches
@@ -595,7 +595,15 @@ class DirectLoad:
     def __init__(self, dataset_id: int) -> None:
         self.dataset_id = dataset_id
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('registry_household', 'id'))")
+            if _pg():
+                cursor.execute("SELECT nextval(pg_get_serial_sequence('registry_household', 'id'))")
+            else:
+                # Members come before their households: SQLite checks foreign keys at each commit
+                # unless they are off (outside a transaction only); finish_sqlite checks them after.
+                cursor.execute("PRAGMA foreign_keys = OFF")
+                cursor.execute(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'registry_household'"
+                )
             self.households = HouseholdIds(int(cursor.fetchone()[0]))
             _ensure_ddl_table()
             defer_indexes()
@@ -621,17 +629,36 @@ class DirectLoad:
             *[pl.col(c).fill_null("") if c in blank else pl.col(c) for c in MEMBER_COPY[1:-1]],
             pl.lit(self.dataset_id, dtype=pl.Int64).alias("last_dataset_id"),
         )
-        sql = (
-            f"COPY registry_member ({', '.join(MEMBER_COPY)}) FROM STDIN "
-            f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(blank)}))"
-        )
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.write(members.write_csv(include_header=False).encode())
+        with connection.cursor() as cursor:
+            if _pg():
+                sql = (
+                    f"COPY registry_member ({', '.join(MEMBER_COPY)}) FROM STDIN "
+                    f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(blank)}))"
+                )
+                with cursor.cursor.copy(sql) as copy:
+                    copy.write(members.write_csv(include_header=False).encode())
+            else:
+                # SQLite keeps the unique key on the hash (it is part of the table): a person
+                # repeated in the file is written once; the checks across rows reject the
+                # repeats, and finish() deletes what they reject and counts what is left.
+                marks = ", ".join(["%s"] * len(MEMBER_COPY))
+                cursor.executemany(
+                    f"INSERT OR IGNORE INTO registry_member ({', '.join(MEMBER_COPY)}) VALUES ({marks})",
+                    members.rows(),
+                )
 
     @staticmethod
     def finish(stage: Stage) -> None:
         """In the merge's transaction: the members the checks across rows rejected go, the id
         sequences move past the ids given, the record goes."""
+        if not _pg():
+            stage.execute("DELETE FROM registry_member WHERE id IN (SELECT seq + 1 FROM {rows} WHERE NOT ok)")
+            written = stage.fetch("SELECT COUNT(*) FROM registry_member")[0][0]
+            accepted = stage.fetch("SELECT COUNT(*) FROM {rows} WHERE ok")[0][0]
+            if written != accepted:  # OR IGNORE must have skipped only repeated people
+                raise RuntimeError(f"direct load wrote {written} members for {accepted} accepted rows")
+            stage.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [DIRECT_MARK])
+            return
         stage.execute("DELETE FROM registry_member m USING {rows} s WHERE NOT s.ok AND m.id = s.seq + 1")
         for table in ("registry_household", "registry_member"):
             stage.execute(
@@ -639,6 +666,19 @@ class DirectLoad:
                 "HAVING COUNT(*) > 0"
             )
         stage.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [DIRECT_MARK])
+
+
+def foreign_keys_back() -> None:
+    """SQLite, after a direct load: foreign keys on again, and every member's household there
+    (what VALIDATE CONSTRAINT checks on PostgreSQL)."""
+    if _pg() or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA foreign_key_check(registry_member)")
+        broken = cursor.fetchall()
+    if broken:
+        raise RuntimeError(f"{len(broken)} members without their household after a direct load")
 
 
 def _undo_direct_load() -> None:
@@ -867,6 +907,7 @@ def import_registry(
         stage.drop()
         if direct is not None and direct.started is not None:
             restore_indexes()  # a failed direct load: its members go, the indexes come back
+            foreign_keys_back()
 
 
 @dataclass
@@ -885,10 +926,11 @@ class _DirectMaker:
 def _direct_load_maker(
     actor: Any, sha: str, file_name: str, data_year: int | None, as_of: dt.date | None, dry_run: bool
 ) -> _DirectMaker | None:
-    """A direct load is possible on PostgreSQL, outside a transaction (the writer thread's COPY),
-    into an empty registry, when the data year and as-of date are given (the dataset row comes
-    first) and something is to be written."""
-    if dry_run or data_year is None or as_of is None or not _pg() or connection.in_atomic_block:
+    """A direct load is possible outside a transaction (PostgreSQL: the writer thread's COPY;
+    SQLite: foreign keys are switched off for the connection while it runs), into an empty
+    registry, when the data year and as-of date are given (the dataset row comes first) and
+    something is to be written."""
+    if dry_run or data_year is None or as_of is None or connection.in_atomic_block:
         return None
     if Member.objects.exists() or Household.objects.exists():
         return None
@@ -1244,7 +1286,7 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
     chunk = "0" if per_chunk is None else f"(ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(per_chunk)}"
     # PostgreSQL: new households get their ids from the table's sequence here, so the merge inserts
     # them with their ids and needs no join back by number to learn them.
-    new_id = "h.id"
+    new_id = "COALESCE(h.id, w.given_id)"  # SQLite: ids given by a direct load, else after the insert
     if pg:
         stage.execute("SET LOCAL work_mem = '256MB'")
         # The sequence's name once (a per-row pg_get_serial_sequence costs ten times the nextval).
@@ -1460,7 +1502,7 @@ def _merge_chunk(
     with result.timed("merge: household rows"):
         hh_cols = ", ".join(HOUSEHOLD_FIELDS)
         pg = _pg()
-        given_id = ("id, ", "household_id, ") if pg else ("", "")
+        given_id = ("id, ", "household_id, ") if pg or direct else ("", "")
         stage.execute(
             f"""INSERT INTO registry_household
                 ({given_id[0]}number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
@@ -1483,7 +1525,7 @@ def _merge_chunk(
                 AND registry_household.id = hs.household_id""",
             [ds, chunk],
         )
-        if hh_new and not pg:  # PostgreSQL: ids given in _build_households
+        if hh_new and not (pg or direct):  # PostgreSQL and direct loads: ids given in _build_households
             stage.execute(
                 """UPDATE {hh} SET household_id = h.id FROM registry_household h
                 WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
