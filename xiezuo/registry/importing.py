@@ -504,9 +504,11 @@ class StageWriter:
 # --- direct load: an initial load of a big file into an empty PostgreSQL registry -----------------
 
 DIRECT_MARK = "direct load"  # its record in DEFERRED_DDL while members are there without households
-# Written to the member table only; the staging table keeps what the checks and households need.
+# Written to the member table only; the staging table keeps what the checks and households need
+# (the data year is given, so the year rules that read left_on do not run again on the table).
+MEMBER_ONLY = {"id_cipher", "id_masked", "name_cipher", "name_hmac", "name_masked", "birth_date", "sex"}
 DIRECT_STAGE_NAMES = [
-    c for c in STAGE_NAMES if c not in {"id_cipher", "id_masked", "name_cipher", "name_hmac", "name_masked"}
+    c for c in STAGE_NAMES if c not in MEMBER_ONLY | {"entry_reason", "entered_on", "left_on"}
 ]
 MEMBER_COPY = (
     "id",
@@ -648,18 +650,29 @@ class DirectLoad:
                 )
 
     @staticmethod
+    def drop_rejected(stage: Stage) -> None:
+        """The members the checks across rows rejected go (before the merge: the member table's
+        indexes are built while it runs)."""
+        with transaction.atomic():
+            if _pg():
+                stage.execute(
+                    "DELETE FROM registry_member m USING {rows} s WHERE NOT s.ok AND m.id = s.seq + 1"
+                )
+            else:
+                stage.execute(
+                    "DELETE FROM registry_member WHERE id IN (SELECT seq + 1 FROM {rows} WHERE NOT ok)"
+                )
+
+    @staticmethod
     def finish(stage: Stage) -> None:
-        """In the merge's transaction: the members the checks across rows rejected go, the id
-        sequences move past the ids given, the record goes."""
+        """In the merge's transaction: the id sequences move past the ids given, the record goes."""
         if not _pg():
-            stage.execute("DELETE FROM registry_member WHERE id IN (SELECT seq + 1 FROM {rows} WHERE NOT ok)")
             written = stage.fetch("SELECT COUNT(*) FROM registry_member")[0][0]
             accepted = stage.fetch("SELECT COUNT(*) FROM {rows} WHERE ok")[0][0]
             if written != accepted:  # OR IGNORE must have skipped only repeated people
                 raise RuntimeError(f"direct load wrote {written} members for {accepted} accepted rows")
             stage.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [DIRECT_MARK])
             return
-        stage.execute("DELETE FROM registry_member m USING {rows} s WHERE NOT s.ok AND m.id = s.seq + 1")
         for table in ("registry_household", "registry_member"):
             stage.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} "
@@ -1375,6 +1388,11 @@ def _merge(
         chunks = _build_households(stage, None if bulk else MERGE_HOUSEHOLDS)
     households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     deferred = direct is not None
+    early: Future[None] | None = None
+    if direct is not None:
+        with result.timed("merge: member rows"):
+            direct.drop_rejected(stage)
+        early = member_indexes_meanwhile()
     try:
         if bulk and not deferred:
             with result.timed("merge: drop indexes"):
@@ -1415,6 +1433,9 @@ def _merge(
             if progress:
                 progress(done, households, f"已合并 {done} 户")
     finally:
+        if early is not None:
+            with result.timed("merge: waiting for the member indexes"), contextlib.suppress(Exception):
+                early.result()  # a failed build fails again, and is reported, in restore_indexes
         if deferred:
             with result.timed("merge: build indexes"):
                 restore_indexes()
@@ -1807,10 +1828,15 @@ def _if_not_exists(ddl: str) -> str:
 UNIQUE_DDL = re.compile(r"^UNIQUE \((?P<columns>[^)]*)\)$")
 
 
-def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
-    builds: list[tuple[str, str]] = []  # (record name, CREATE INDEX IF NOT EXISTS ...)
-    attach: list[tuple[str, str]] = []  # unique constraints: (name, table)
-    keys: list[tuple[str, str, str]] = []  # foreign keys and anything else: (name, table, ddl)
+def _plan(
+    saved: list[tuple[str, str, str, str]],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Index builds (record name, CREATE … IF NOT EXISTS; a unique constraint's index has no
+    record of its own), unique constraints to attach (name, table), and the other constraints
+    (name, table, definition)."""
+    builds: list[tuple[str, str]] = []
+    attach: list[tuple[str, str]] = []
+    keys: list[tuple[str, str, str]] = []
     for name, tbl, kind, ddl in saved:
         unique = UNIQUE_DDL.match(ddl)
         if kind == "index":
@@ -1820,21 +1846,51 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
             attach.append((name, tbl))
         else:
             keys.append((name, tbl, ddl))
+    return builds, attach, keys
 
-    def build(record: str, ddl: str) -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-                # Two builds at once already; parallel sort workers would only add temporary files.
-                cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
-                t0 = time.perf_counter()
-                cursor.execute(ddl)
-                log.info("registry import: %.1f s %s", time.perf_counter() - t0, ddl)
-                if record:
-                    cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [record])
-        finally:
-            connection.close()  # this thread's connection
 
+def _build(record: str, ddl: str) -> None:
+    """One index, in a thread's own transaction and connection; its record goes with it."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            # Two builds at once already; parallel sort workers would only add temporary files.
+            cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+            t0 = time.perf_counter()
+            cursor.execute(ddl)
+            log.info("registry import: %.1f s %s", time.perf_counter() - t0, ddl)
+            if record:
+                cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [record])
+    finally:
+        connection.close()  # this thread's connection
+
+
+def member_indexes_meanwhile() -> Future[None] | None:
+    """After a direct load wrote its members (PostgreSQL, outside a transaction): build the member
+    table's indexes on a thread of their own while the merge fills the household tables on this
+    connection (one backend each: the two cores both work). The merge does not touch the member
+    table, so neither waits for the other's locks; restore_indexes does the rest afterwards."""
+    if not _pg() or connection.in_atomic_block:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT name, tbl, kind, ddl FROM {DEFERRED_DDL} WHERE tbl = %s AND kind <> 'direct'",
+            ["registry_member"],
+        )
+        builds, _attach, _keys = _plan(cursor.fetchall())
+
+    def run() -> None:
+        for record, ddl in builds:
+            _build(record, ddl)
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="registry-index-early")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
+    builds, attach, keys = _plan(saved)
     # Biggest tables first, so the two builders finish together.
     order = {
         t: i
@@ -1846,7 +1902,7 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
         key=lambda b: min((order[t] for t in order if f" {t} " in b[1] or f".{t} " in b[1]), default=9)
     )
     with ThreadPoolExecutor(2, thread_name_prefix="registry-index") as pool:
-        for future in [pool.submit(build, record, ddl) for record, ddl in builds]:
+        for future in [pool.submit(_build, record, ddl) for record, ddl in builds]:
             future.result()
     # Foreign keys are added NOT VALID (no check, a moment's lock) and then validated two at a
     # time: ADD CONSTRAINT would lock the referenced household table against the other checks,
