@@ -919,6 +919,9 @@ def import_registry(
     finally:
         stage.drop()
         if direct is not None and direct.started is not None:
+            if direct.early is not None:  # the builds end before a failed load is undone
+                with contextlib.suppress(Exception):
+                    direct.early.result()
             restore_indexes()  # a failed direct load: its members go, the indexes come back
             foreign_keys_back()
 
@@ -929,6 +932,7 @@ class _DirectMaker:
 
     start: Callable[[], DirectLoad]
     started: DirectLoad | None = None
+    early: Future[None] | None = None  # the member table's index builds (member_indexes_meanwhile)
 
     def __call__(self) -> DirectLoad:
         if self.started is None:
@@ -1088,6 +1092,13 @@ def _check_and_merge(
         result.read = int(total)
         result.rejected = int(stage.fetch("SELECT COUNT(*) FROM {rows} WHERE NOT ok")[0][0])
     result.accepted = result.read - result.rejected
+    early: Future[None] | None = None
+    if direct is not None and direct.started is not None:
+        # The member table is final once the rejected rows are gone: its indexes are built while
+        # the error report is written and the merge runs.
+        with result.timed("merge: member rows"):
+            direct.started.drop_rejected(stage)
+        early = direct.early = member_indexes_meanwhile()
     if errors_out is not None:
         with result.timed("error report"):
             result.errors_file = str(write_errors(errors_out, _rejected_rows(stage, path)))
@@ -1100,6 +1111,7 @@ def _check_and_merge(
         sha=sha,
         file_name=path.name,
         direct=direct.started if direct is not None else None,
+        early=early,
     )
     return result
 
@@ -1359,6 +1371,7 @@ def _merge(
     sha: str,
     file_name: str,
     direct: DirectLoad | None = None,
+    early: Future[None] | None = None,
 ) -> None:
     """Upsert households and members, a chunk of households at a time, in short transactions.
 
@@ -1388,11 +1401,6 @@ def _merge(
         chunks = _build_households(stage, None if bulk else MERGE_HOUSEHOLDS)
     households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     deferred = direct is not None
-    early: Future[None] | None = None
-    if direct is not None:
-        with result.timed("merge: member rows"):
-            direct.drop_rejected(stage)
-        early = member_indexes_meanwhile()
     try:
         if bulk and not deferred:
             with result.timed("merge: drop indexes"):
