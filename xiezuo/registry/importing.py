@@ -694,16 +694,27 @@ def foreign_keys_back() -> None:
         raise RuntimeError(f"{len(broken)} members without their household after a direct load")
 
 
+DIRECT_UNDO = (
+    "registry_member",
+    "registry_monitoring",
+    "registry_householdstatus",
+    "registry_householdincome",
+    "registry_household",
+)
+
+
 def _undo_direct_load() -> None:
-    """A killed direct load's members go (in parts: bounded memory, resumable), then its record."""
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM registry_member WHERE id IN (SELECT id FROM registry_member LIMIT 500000)"
-            )
-            if not cursor.rowcount:
-                cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [DIRECT_MARK])
-                return
+    """A killed direct load's rows go (the registry was empty when it began): members, and the
+    households it may have committed with what hangs on them; in parts (bounded memory,
+    resumable), then its record."""
+    for table in DIRECT_UNDO:
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} LIMIT 500000)")
+                if not cursor.rowcount:
+                    break
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [DIRECT_MARK])
 
 
 @dataclass
@@ -1098,7 +1109,7 @@ def _check_and_merge(
         # the error report is written and the merge runs.
         with result.timed("merge: member rows"):
             direct.started.drop_rejected(stage)
-        early = direct.early = member_indexes_meanwhile()
+        early = direct.early = indexes_meanwhile("registry_member")
     if errors_out is not None:
         with result.timed("error report"):
             result.errors_file = str(write_errors(errors_out, _rejected_rows(stage, path)))
@@ -1401,13 +1412,34 @@ def _merge(
         chunks = _build_households(stage, None if bulk else MERGE_HOUSEHOLDS)
     households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     deferred = direct is not None
+    households_early: Future[None] | None = None
     try:
         if bulk and not deferred:
             with result.timed("merge: drop indexes"):
                 defer_indexes()
             deferred = True
         done = 0
+        # A direct load (PostgreSQL, its own transactions) commits its households first and builds
+        # their indexes on a second connection while statuses, income and counts are written; a
+        # kill in between leaves its record, and the next import undoes the load.
+        split = direct is not None and _pg() and not connection.in_atomic_block
         for chunk in range(chunks):
+            if split:
+                with transaction.atomic():
+                    stage.execute("SET LOCAL work_mem = '256MB'")
+                    _merge_chunk(
+                        stage,
+                        chunk,
+                        result,
+                        dataset,
+                        write=write,
+                        initial=initial,
+                        whole=True,
+                        bare=deferred,
+                        direct=True,
+                        part="households",
+                    )
+                households_early = indexes_meanwhile("registry_household")
             with transaction.atomic():
                 if _pg():  # the merge's joins and sorts in memory, not in temporary files
                     stage.execute("SET LOCAL work_mem = '256MB'")
@@ -1421,6 +1453,7 @@ def _merge(
                     whole=chunks == 1,
                     bare=deferred,
                     direct=direct is not None,
+                    part="rest" if split else "all",
                 )
                 if direct is not None:
                     with result.timed("merge: member rows"):
@@ -1441,12 +1474,20 @@ def _merge(
             if progress:
                 progress(done, households, f"已合并 {done} 户")
     finally:
-        if early is not None:
-            with result.timed("merge: waiting for the member indexes"), contextlib.suppress(Exception):
-                early.result()  # a failed build fails again, and is reported, in restore_indexes
+        for building in (early, households_early):
+            if building is not None:
+                with (
+                    result.timed("merge: waiting for the early index builds"),
+                    contextlib.suppress(Exception),
+                ):
+                    building.result()  # a failed build fails again, and is reported, in restore_indexes
         if deferred:
             with result.timed("merge: build indexes"):
                 restore_indexes()
+    if bulk and _pg():
+        # Statistics for the next import's plans now, not when autovacuum comes round.
+        with result.timed("merge: analyse"), connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(DEFERRED_TABLES)}")
     if write and dataset is not None:
         dataset.counts = result.counts()
         dataset.save(update_fields=["counts"])
@@ -1472,94 +1513,101 @@ def _merge_chunk(
     whole: bool = False,
     bare: bool = False,
     direct: bool = False,
+    part: str = "all",
 ) -> list[int]:
     """Merge the staged rows of a chunk of households: insert what is new, update what changed
-    (set-based), count what is the same. Returns the ids of the households written."""
+    (set-based), count what is the same. Returns the ids of the households written. ``part``:
+    "households" stops after the household rows, "rest" goes on from there (a direct load commits
+    its households first, to build their indexes while the rest is written)."""
     assert result.as_of is not None and result.data_year is not None
     ne = _differs()
-    with result.timed("merge: counting"):
-        hh_new, hh_changed = stage.fetch(
-            "SELECT COALESCE(SUM(CASE WHEN action = 'new' THEN 1 ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN action = 'changed' THEN 1 ELSE 0 END), 0) FROM {hh} WHERE chunk = %s",
-            [chunk],
-        )[0]
-        result.households_created += int(hh_new)
-        result.households_updated += int(hh_changed)
-        member_differs = f"""(hs.action <> 'same' OR m.name_hmac {ne} s.name_hmac
-            OR m.relation {ne} COALESCE(s.relation, '') OR m.region_code {ne} s.region_code
-            OR m.entry_reason {ne} COALESCE(s.entry_reason, '') OR m.entered_on {ne} s.entered_on
-            OR m.leave_reason {ne} COALESCE(s.leave_reason, '') OR m.left_on {ne} s.left_on
-            OR m.household_id {ne} hs.household_id)"""
-        if initial and whole:
-            created = result.accepted  # one chunk: every good row is a new member
-            updated = 0
-        elif initial:
-            created = int(
-                stage.fetch(
-                    "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
-                    "WHERE s.ok AND hs.chunk = %s",
-                    [chunk],
-                )[0][0]
-            )
-            updated = 0
-        else:
-            created, updated = (
-                int(x or 0)
-                for x in stage.fetch(
-                    f"""SELECT SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN m.id IS NOT NULL AND {member_differs} THEN 1 ELSE 0 END)
-                    FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
-                    LEFT JOIN registry_member m ON m.id_hmac = s.id_hmac
-                    WHERE s.ok AND hs.chunk = %s""",
-                    [chunk],
-                )[0]
-            )
-            total = int(
-                stage.fetch(
-                    "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
-                    "WHERE s.ok AND hs.chunk = %s",
-                    [chunk],
-                )[0][0]
-            )
-            result.unchanged += total - created - updated
-        result.created += created
-        result.updated += updated
+    member_differs = f"""(hs.action <> 'same' OR m.name_hmac {ne} s.name_hmac
+        OR m.relation {ne} COALESCE(s.relation, '') OR m.region_code {ne} s.region_code
+        OR m.entry_reason {ne} COALESCE(s.entry_reason, '') OR m.entered_on {ne} s.entered_on
+        OR m.leave_reason {ne} COALESCE(s.leave_reason, '') OR m.left_on {ne} s.left_on
+        OR m.household_id {ne} hs.household_id)"""
+    if part != "rest":
+        with result.timed("merge: counting"):
+            hh_new, hh_changed = stage.fetch(
+                "SELECT COALESCE(SUM(CASE WHEN action = 'new' THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN action = 'changed' THEN 1 ELSE 0 END), 0) FROM {hh} WHERE chunk = %s",
+                [chunk],
+            )[0]
+            result.households_created += int(hh_new)
+            result.households_updated += int(hh_changed)
+            if initial and whole:
+                created = result.accepted  # one chunk: every good row is a new member
+                updated = 0
+            elif initial:
+                created = int(
+                    stage.fetch(
+                        "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
+                        "WHERE s.ok AND hs.chunk = %s",
+                        [chunk],
+                    )[0][0]
+                )
+                updated = 0
+            else:
+                created, updated = (
+                    int(x or 0)
+                    for x in stage.fetch(
+                        f"""SELECT SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),
+                            SUM(CASE WHEN m.id IS NOT NULL AND {member_differs} THEN 1 ELSE 0 END)
+                        FROM {{rows}} s JOIN {{hh}} hs ON hs.number = s.household_number
+                        LEFT JOIN registry_member m ON m.id_hmac = s.id_hmac
+                        WHERE s.ok AND hs.chunk = %s""",
+                        [chunk],
+                    )[0]
+                )
+                total = int(
+                    stage.fetch(
+                        "SELECT COUNT(*) FROM {rows} s JOIN {hh} hs ON hs.number = s.household_number "
+                        "WHERE s.ok AND hs.chunk = %s",
+                        [chunk],
+                    )[0][0]
+                )
+                result.unchanged += total - created - updated
+            result.created += created
+            result.updated += updated
     if not write:
         return []
     assert dataset is not None
     ds = dataset.pk
-    with result.timed("merge: household rows"):
-        hh_cols = ", ".join(HOUSEHOLD_FIELDS)
-        pg = _pg()
-        given_id = ("id, ", "household_id, ") if pg or direct else ("", "")
-        stage.execute(
-            f"""INSERT INTO registry_household
-                ({given_id[0]}number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
-            SELECT {given_id[1]}number, region_code, attribute, main_cause, standard, registered_year,
-                planned_exit_year, exit_year, status, monitored, pathway, size, income, '[]', %s, %s
-            FROM {{hh}} WHERE chunk = %s AND action = 'new'
-            {"ORDER BY household_id" if direct else "" if pg else "ORDER BY number"}""",
-            # PostgreSQL: the ids were given in the staging table's own order; inserted in that
-            # order, the primary key grows at its right edge (no sort of the wide rows either).
-            # A direct load gave them while reading: the table is in no order of theirs.
-            [ds, ds, chunk],
-        )
-        stage.execute(
-            """UPDATE registry_household SET region_code = hs.region_code, attribute = hs.attribute,
-                main_cause = hs.main_cause, standard = hs.standard, registered_year = hs.registered_year,
-                planned_exit_year = hs.planned_exit_year, exit_year = hs.exit_year, status = hs.status,
-                monitored = hs.monitored, pathway = hs.pathway, size = hs.size,
-                income_per_capita_fen = hs.income, last_dataset_id = %s
-            FROM {hh} hs WHERE hs.chunk = %s AND hs.action = 'changed'
-                AND registry_household.id = hs.household_id""",
-            [ds, chunk],
-        )
-        if hh_new and not (pg or direct):  # PostgreSQL and direct loads: ids given in _build_households
+    if part != "rest":
+        with result.timed("merge: household rows"):
+            hh_cols = ", ".join(HOUSEHOLD_FIELDS)
+            pg = _pg()
+            given_id = ("id, ", "household_id, ") if pg or direct else ("", "")
             stage.execute(
-                """UPDATE {hh} SET household_id = h.id FROM registry_household h
-                WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
-                [chunk],
+                f"""INSERT INTO registry_household
+                    ({given_id[0]}number, {hh_cols}, other_causes, first_dataset_id, last_dataset_id)
+                SELECT {given_id[1]}number, region_code, attribute, main_cause, standard, registered_year,
+                    planned_exit_year, exit_year, status, monitored, pathway, size, income, '[]', %s, %s
+                FROM {{hh}} WHERE chunk = %s AND action = 'new'
+                {"ORDER BY household_id" if direct else "" if pg else "ORDER BY number"}""",
+                # PostgreSQL: the ids were given in the staging table's own order; inserted in that
+                # order, the primary key grows at its right edge (no sort of the wide rows either).
+                # A direct load gave them while reading: the table is in no order of theirs.
+                [ds, ds, chunk],
             )
+            stage.execute(
+                """UPDATE registry_household SET region_code = hs.region_code, attribute = hs.attribute,
+                    main_cause = hs.main_cause, standard = hs.standard, registered_year = hs.registered_year,
+                    planned_exit_year = hs.planned_exit_year, exit_year = hs.exit_year, status = hs.status,
+                    monitored = hs.monitored, pathway = hs.pathway, size = hs.size,
+                    income_per_capita_fen = hs.income, last_dataset_id = %s
+                FROM {hh} hs WHERE hs.chunk = %s AND hs.action = 'changed'
+                    AND registry_household.id = hs.household_id""",
+                [ds, chunk],
+            )
+            if hh_new and not (pg or direct):  # PostgreSQL and direct loads: ids given in _build_households
+                stage.execute(
+                    """UPDATE {hh} SET household_id = h.id FROM registry_household h
+                    WHERE {hh}.chunk = %s AND {hh}.action = 'new' AND h.number = {hh}.number""",
+                    [chunk],
+                )
+    if part == "households":
+        return []
     _side_tables(stage, chunk, result, ds, bare=bare)
     with result.timed("merge: aggregate counts"):
         _count_households(stage, chunk)
@@ -1873,17 +1921,18 @@ def _build(record: str, ddl: str) -> None:
         connection.close()  # this thread's connection
 
 
-def member_indexes_meanwhile() -> Future[None] | None:
-    """After a direct load wrote its members (PostgreSQL, outside a transaction): build the member
-    table's indexes on a thread of their own while the merge fills the household tables on this
-    connection (one backend each: the two cores both work). The merge does not touch the member
-    table, so neither waits for the other's locks; restore_indexes does the rest afterwards."""
+def indexes_meanwhile(table: str) -> Future[None] | None:
+    """During a direct load (PostgreSQL, outside a transaction), once a table is final — the member
+    table when the rejected rows are gone, the household table when its rows are committed —
+    build its deferred indexes on a thread of their own while the import goes on on this
+    connection (one backend each: the two cores both work). What the import writes meanwhile
+    does not lock those tables against CREATE INDEX; restore_indexes does the rest afterwards."""
     if not _pg() or connection.in_atomic_block:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT name, tbl, kind, ddl FROM {DEFERRED_DDL} WHERE tbl = %s AND kind <> 'direct'",
-            ["registry_member"],
+            [table],
         )
         builds, _attach, _keys = _plan(cursor.fetchall())
 
