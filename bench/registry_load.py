@@ -48,24 +48,13 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "registry_load.md"
 DATA_YEAR = 2019
 AS_OF = dt.date(2019, 12, 31)
-MEMBER_COLUMNS = [
-    "household_id",
-    "id_hmac",
-    "id_cipher",
-    "id_masked",
-    "name_cipher",
-    "name_hmac",
-    "name_masked",
-    "birth_date",
-    "sex",
-    "relation",
-    "region_code",
-    "entered_on",
-    "entry_reason",
-    "left_on",
-    "leave_reason",
-    "last_dataset_id",
-]
+
+
+def _member_columns() -> list[str]:
+    """The member columns a direct load writes, but the id (after Django is set up)."""
+    from xiezuo.registry.importing import MEMBER_COPY
+
+    return list(MEMBER_COPY[1:])
 
 
 # --- workers: each runs in its own process against DATABASE_URL ---------------------------------
@@ -201,7 +190,7 @@ def _dump(target: Path) -> None:
         "household": "SELECT id, number, region_code, attribute, main_cause, standard, registered_year, "
         "planned_exit_year, exit_year, status, monitored, pathway, size, income_per_capita_fen, "
         "first_dataset_id, last_dataset_id FROM registry_household ORDER BY id",
-        "member": f"SELECT {', '.join(MEMBER_COLUMNS)} FROM registry_member ORDER BY id",
+        "member": f"SELECT {', '.join(_member_columns())} FROM registry_member ORDER BY id",
     }
     for name, sql in tables.items():
         writer = None
@@ -276,7 +265,7 @@ def w_raw(dump: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     defer_indexes()
     with transaction.atomic():
-        n = insert_rows(Member, MEMBER_COLUMNS, _parquet_rows(d / "member.parquet"))
+        n = insert_rows(Member, _member_columns(), _parquet_rows(d / "member.parquet"))
     restore_indexes()
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "rows": n, **_rss()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -501,7 +502,7 @@ class StageWriter:
             self._pool = None
 
 
-# --- direct load: an initial load of a big file into an empty PostgreSQL registry -----------------
+# --- direct load: an initial load of a big file into an empty registry ---------------------------
 
 DIRECT_MARK = "direct load"  # its record in DEFERRED_DDL while members are there without households
 # Written to the member table only; the staging table keeps what the checks and households need
@@ -588,20 +589,21 @@ class DirectLoad:
     INSERT … SELECT of ten million wide rows. Household ids are given while reading (a household's
     number gets the next id when first seen) and member ids are the row's ``seq`` + 1, so the
     merge finds both without a join, and rows the checks across rows reject afterwards are
-    deleted by id in the merge's transaction.
+    deleted by id before the merge (ADR 0008).
 
-    Killed before the merge committed, the members are there without households: the record
-    ``DIRECT_MARK`` says so and :func:`restore_indexes` (run by every import first) deletes them,
-    which leaves the registry empty as it was."""
+    Killed before the merge's last transaction committed, what it wrote is there without the rest:
+    the record ``DIRECT_MARK`` says so and :func:`restore_indexes` (run by every import first)
+    deletes it, which leaves the registry empty as it was."""
 
     def __init__(self, dataset_id: int) -> None:
         self.dataset_id = dataset_id
+        self.building: list[Future[None]] = []  # index builds of tables already final (indexes_meanwhile)
         with connection.cursor() as cursor:
             if _pg():
                 cursor.execute("SELECT nextval(pg_get_serial_sequence('registry_household', 'id'))")
             else:
                 # Members come before their households: SQLite checks foreign keys at each commit
-                # unless they are off (outside a transaction only); finish_sqlite checks them after.
+                # unless they are off (outside a transaction only); foreign_keys_back checks them after.
                 cursor.execute("PRAGMA foreign_keys = OFF")
                 cursor.execute(
                     "SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name = 'registry_household'"
@@ -619,10 +621,7 @@ class DirectLoad:
         """The batch with the household ids of its good rows."""
         good = frame["ok"]
         ids = self.households.ids(frame["household_number"].filter(good))
-        if len(ids) == frame.height:
-            return frame.with_columns(household_id=ids)
-        column = pl.Series(np.zeros(frame.height, dtype=np.int64)).scatter(good.arg_true(), ids)
-        return frame.with_columns(household_id=pl.when(good).then(column))
+        return frame.with_columns(household_id=_on_good_rows(ids, good.arg_true(), frame.height))
 
     def write_members(self, frame: pl.DataFrame) -> None:
         blank = ("relation", "entry_reason", "leave_reason")
@@ -648,6 +647,19 @@ class DirectLoad:
                     f"INSERT OR IGNORE INTO registry_member ({', '.join(MEMBER_COPY)}) VALUES ({marks})",
                     members.rows(),
                 )
+
+    def build_meanwhile(self, table: str) -> None:
+        future = indexes_meanwhile(table)
+        if future is not None:
+            self.building.append(future)
+
+    def wait_for_builds(self) -> None:
+        """The index builds started meanwhile have ended (one that failed fails again, and is
+        reported, in restore_indexes)."""
+        for future in self.building:
+            with contextlib.suppress(Exception):
+                future.result()
+        self.building = []
 
     @staticmethod
     def drop_rejected(stage: Stage) -> None:
@@ -859,20 +871,17 @@ def _with_sealed(frame: pl.DataFrame, ok: np.ndarray, sealed: tuple[pl.Series, .
     values_ = dict(zip(("id_hmac", "id_cipher", "name_hmac", "name_cipher"), sealed, strict=True))
     values_["id_masked"] = id_masked
     values_["name_masked"] = name_masked
-    if len(ok) == frame.height:
-        return frame.with_columns(**{name: values_[name].alias(name) for name in SEALED}).drop("_id", "_name")
-    if not len(ok):
-        return frame.with_columns(**{name: pl.lit(None, dtype=pl.String) for name in SEALED}).drop(
-            "_id", "_name"
-        )
-    # Good row i takes the sealed value at its position among the good rows; rejected rows null.
-    where = np.zeros(frame.height, dtype=np.uint32)
-    where[ok] = np.arange(len(ok), dtype=np.uint32)
-    at = pl.Series(where)
-    good = pl.lit(pl.Series(np.zeros(frame.height, dtype=bool)).scatter(idx, True))
     return frame.with_columns(
-        **{name: pl.when(good).then(pl.lit(values_[name].gather(at))) for name in SEALED}
+        **{name: _on_good_rows(values_[name], idx, frame.height).alias(name) for name in SEALED}
     ).drop("_id", "_name")
+
+
+def _on_good_rows(values: pl.Series, good: pl.Series, height: int) -> pl.Series:
+    """``values`` of the good rows (positions ``good``, in order) over the whole batch, null on
+    the rejected rows."""
+    if len(values) == height:
+        return values
+    return pl.repeat(None, height, dtype=values.dtype, eager=True).scatter(good, values)
 
 
 def _seal_inputs(frame: pl.DataFrame, ok: np.ndarray) -> tuple[pl.Series, pl.Series]:
@@ -930,9 +939,7 @@ def import_registry(
     finally:
         stage.drop()
         if direct is not None and direct.started is not None:
-            if direct.early is not None:  # the builds end before a failed load is undone
-                with contextlib.suppress(Exception):
-                    direct.early.result()
+            direct.started.wait_for_builds()  # before a failed load is undone
             restore_indexes()  # a failed direct load: its members go, the indexes come back
             foreign_keys_back()
 
@@ -943,7 +950,6 @@ class _DirectMaker:
 
     start: Callable[[], DirectLoad]
     started: DirectLoad | None = None
-    early: Future[None] | None = None  # the member table's index builds (member_indexes_meanwhile)
 
     def __call__(self) -> DirectLoad:
         if self.started is None:
@@ -1103,13 +1109,12 @@ def _check_and_merge(
         result.read = int(total)
         result.rejected = int(stage.fetch("SELECT COUNT(*) FROM {rows} WHERE NOT ok")[0][0])
     result.accepted = result.read - result.rejected
-    early: Future[None] | None = None
     if direct is not None and direct.started is not None:
         # The member table is final once the rejected rows are gone: its indexes are built while
         # the error report is written and the merge runs.
         with result.timed("merge: member rows"):
             direct.started.drop_rejected(stage)
-        early = direct.early = indexes_meanwhile("registry_member")
+        direct.started.build_meanwhile("registry_member")
     if errors_out is not None:
         with result.timed("error report"):
             result.errors_file = str(write_errors(errors_out, _rejected_rows(stage, path)))
@@ -1122,7 +1127,6 @@ def _check_and_merge(
         sha=sha,
         file_name=path.name,
         direct=direct.started if direct is not None else None,
-        early=early,
     )
     return result
 
@@ -1297,16 +1301,6 @@ HOUSEHOLD_FIELDS = (
     "size",
     "income_per_capita_fen",
 )
-MEMBER_FIELDS = (
-    "household_id",
-    "name_hmac",
-    "relation",
-    "region_code",
-    "entry_reason",
-    "entered_on",
-    "leave_reason",
-    "left_on",
-)
 
 
 def _differs() -> str:
@@ -1382,7 +1376,6 @@ def _merge(
     sha: str,
     file_name: str,
     direct: DirectLoad | None = None,
-    early: Future[None] | None = None,
 ) -> None:
     """Upsert households and members, a chunk of households at a time, in short transactions.
 
@@ -1412,7 +1405,6 @@ def _merge(
         chunks = _build_households(stage, None if bulk else MERGE_HOUSEHOLDS)
     households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     deferred = direct is not None
-    households_early: Future[None] | None = None
     try:
         if bulk and not deferred:
             with result.timed("merge: drop indexes"):
@@ -1422,39 +1414,29 @@ def _merge(
         # A direct load (PostgreSQL, its own transactions) commits its households first and builds
         # their indexes on a second connection while statuses, income and counts are written; a
         # kill in between leaves its record, and the next import undoes the load.
-        split = direct is not None and _pg() and not connection.in_atomic_block
+        split = direct if _pg() and not connection.in_atomic_block else None
         for chunk in range(chunks):
-            if split:
+            merge = functools.partial(
+                _merge_chunk,
+                stage,
+                chunk,
+                result,
+                dataset,
+                write=write,
+                initial=initial,
+                whole=chunks == 1,
+                bare=deferred,
+                direct=direct is not None,
+            )
+            if split is not None:
                 with transaction.atomic():
                     stage.execute("SET LOCAL work_mem = '256MB'")
-                    _merge_chunk(
-                        stage,
-                        chunk,
-                        result,
-                        dataset,
-                        write=write,
-                        initial=initial,
-                        whole=True,
-                        bare=deferred,
-                        direct=True,
-                        part="households",
-                    )
-                households_early = indexes_meanwhile("registry_household")
+                    merge(part="households")
+                split.build_meanwhile("registry_household")
             with transaction.atomic():
                 if _pg():  # the merge's joins and sorts in memory, not in temporary files
                     stage.execute("SET LOCAL work_mem = '256MB'")
-                changed = _merge_chunk(
-                    stage,
-                    chunk,
-                    result,
-                    dataset,
-                    write=write,
-                    initial=initial,
-                    whole=chunks == 1,
-                    bare=deferred,
-                    direct=direct is not None,
-                    part="rest" if split else "all",
-                )
+                changed = merge(part="all" if split is None else "rest")
                 if direct is not None:
                     with result.timed("merge: member rows"):
                         direct.finish(stage)
@@ -1474,13 +1456,9 @@ def _merge(
             if progress:
                 progress(done, households, f"已合并 {done} 户")
     finally:
-        for building in (early, households_early):
-            if building is not None:
-                with (
-                    result.timed("merge: waiting for the early index builds"),
-                    contextlib.suppress(Exception),
-                ):
-                    building.result()  # a failed build fails again, and is reported, in restore_indexes
+        if direct is not None:
+            with result.timed("merge: waiting for the early index builds"):
+                direct.wait_for_builds()
         if deferred:
             with result.timed("merge: build indexes"):
                 restore_indexes()
