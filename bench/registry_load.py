@@ -80,6 +80,26 @@ def _rss() -> dict[str, float]:
     }
 
 
+def _cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of this process with its threads, and of its ended children
+    (the crypto workers, joined when the import ends)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_main_s": me.ru_utime + me.ru_stime, "cpu_workers_s": kids.ru_utime + kids.ru_stime}
+
+
+def _server_cpu() -> float | None:
+    """CPU seconds of the database server's ended processes (the postmaster's reaped children:
+    the backends of a worker's connections once it has exited), or None (SQLite)."""
+    if SERVER_PID is None:
+        return None
+    fields = Path(f"/proc/{SERVER_PID}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
+
+
+SERVER_PID: int | None = None
+
+
 class PssPeak:
     """Peak proportional set size (PSS) of this process and all its descendants together, sampled
     every ``interval`` seconds from ``/proc/<pid>/smaps_rollup``. PSS splits a page shared by
@@ -166,7 +186,7 @@ def w_import(path: str, dump: str | None) -> dict[str, Any]:
             path, actor=SYSTEM, data_year=DATA_YEAR, as_of=AS_OF, errors_out=errors, via="cli"
         )
     seconds = time.perf_counter() - t0
-    out: dict[str, Any] = {"seconds": seconds, **_rss(), "counts": result.counts()}
+    out: dict[str, Any] = {"seconds": seconds, **_rss(), **_cpu(), "counts": result.counts()}
     if pss is not None:
         out["peak_pss_mb"] = pss.peak_kb / 1024
     out["households"] = Household.objects.count()
@@ -351,13 +371,18 @@ def _run(step: str, url: str, data_dir: Path, **kw: Any) -> dict[str, Any]:
         cmd += [f"--{k}", str(v)]
     print(f"  … {step}", flush=True)
     t0 = time.perf_counter()
+    server0 = _server_cpu()
     proc = subprocess.run(cmd, cwd=ROOT, env=_env(url, data_dir), capture_output=True, text=True, check=False)
+    time.sleep(1.0)  # the worker's backends end and are reaped
+    server1 = _server_cpu()
     if os.environ.get("BENCH_LOG"):  # the worker's log lines (e.g. LOG_LEVEL=INFO), appended
         with open(os.environ["BENCH_LOG"], "a", encoding="utf-8") as log:
             log.write(f"--- {step}\n{proc.stderr}")
     if proc.returncode != 0:
         raise SystemExit(f"worker {step} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if server0 is not None and server1 is not None:
+        result["cpu_server_s"] = server1 - server0
     print(
         f"    {step}: {json.dumps(result, ensure_ascii=False)} ({time.perf_counter() - t0:.0f} s wall)",
         flush=True,
@@ -473,7 +498,9 @@ def _bench_database(
     else:
         from xiezuo.devtools.pgcluster import pg_cluster
 
+        global SERVER_PID
         with pg_cluster(database="template_registry") as cluster:
+            SERVER_PID = int((cluster.data / "postmaster.pid").read_text().split()[0])
             out["version"] = cluster.server_version()
             _run("setup", cluster.url_for("template_registry"), work)
             run_all()
@@ -547,6 +574,12 @@ def _write(results: list[dict[str, Any]], args: argparse.Namespace, command: str
                 f"{inc['households_updated']:,}."
             )
         for label, x in (("import", imp), ("incremental import", inc)):
+            if x and "cpu_main_s" in x:
+                server = f", database server {x['cpu_server_s']:.1f}" if "cpu_server_s" in x else ""
+                lines.append(
+                    f"\nCPU seconds of the {label} ({x['seconds']:.1f} s wall): importing process "
+                    f"{x['cpu_main_s']:.1f}, crypto workers {x['cpu_workers_s']:.1f}{server}."
+                )
             if x and x.get("timings"):
                 phases = ", ".join(f"{k} {v:.1f}" for k, v in x["timings"].items())
                 lines.append(f"\nWhere the {label}'s time went (seconds): {phases}.")

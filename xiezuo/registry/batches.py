@@ -161,12 +161,22 @@ def _parse_column(column: Column, text: pl.Series, unit: str | None) -> tuple[pl
     """
     n = text.len()
     plain: pl.Series | None = None
+    plain_values: pl.Series | None = None
     if column.kind in ("text", "name"):
         # Cells of letters, digits and CJK only (no space, dot, full-width form or blank marker)
         # come out of clean_text / clean_name unchanged: they skip the per-value parse.
         plain = text.str.contains(_PLAIN) & ~text.str.to_lowercase().is_in(_BLANKS)
+        plain_values = text
+    elif column.kind == "money":
+        # Whole amounts in ASCII digits are int × the unit in fen, as parse_money makes them
+        # (never negative, never blank): only the other cells are parsed one by one.
+        fen = values.MONEY_UNITS[unit or column.unit] * 100
+        # At most 19 - len(str(fen)) digits: the fen fit in 64 bits.
+        plain = text.str.contains(rf"^[0-9]{{1,{19 - len(str(fen))}}}$")
+        plain_values = text.str.to_integer(strict=False) * fen
+    if plain is not None and plain_values is not None:
         if plain.all():
-            return text.alias(column.key), pl.Series([None] * n, dtype=pl.Int32)
+            return plain_values.alias(column.key), pl.Series([None] * n, dtype=pl.Int32)
         distinct = text.filter(~plain).unique().to_list()
     else:
         distinct = text.unique().to_list()
@@ -194,9 +204,9 @@ def _parse_column(column: Column, text: pl.Series, unit: str | None) -> tuple[pl
         }
     )
     joined = text.to_frame("raw").join(mapping, on="raw", how="left", maintain_order="left")
-    if plain is not None:
+    if plain is not None and plain_values is not None:
         joined = joined.with_columns(
-            value=pl.when(pl.Series(plain)).then(pl.col("raw")).otherwise(pl.col("value"))
+            value=pl.when(pl.Series(plain)).then(plain_values).otherwise(pl.col("value"))
         )
     return joined["value"].alias(column.key), joined["err"]
 
@@ -223,7 +233,25 @@ def _plain_date(value: Any) -> Any:
     return dt.date(value.year, value.month, value.day)
 
 
-_SUSPECT = r"[:：计]"
+# A total row says 合计/小计/总计 and a footer "填报人：…" (classify_row decides): rows with neither
+# these characters nor a blank first cell are data, found without looking at them one by one.
+_SUSPECT = [":", "：", "计"]
+_BLANK = r"^\s*$"
+
+
+def _suspect_rows(chunk: pl.DataFrame) -> pl.Series:
+    """Positions of the rows that may be total, footer or empty rows (a superset: classify_row
+    decides). Every column is searched for the characters of totals and footers; only rows whose
+    first cell is blank are searched for being blank throughout."""
+    names = chunk.columns
+    marked = pl.any_horizontal([pl.col(c).str.contains_any(_SUSPECT) for c in names])
+    first_blank = pl.col(names[0]).str.contains(_BLANK)
+    hit = chunk.select((marked | first_blank).alias("s"))["s"].arg_true()
+    if not len(hit):
+        return hit
+    part = chunk.select(pl.all().gather(hit))
+    blank = pl.all_horizontal([pl.col(c).str.contains(_BLANK) for c in names])
+    return hit.filter(part.select((marked | blank).alias("s"))["s"])
 
 
 def _column_batches(
@@ -284,14 +312,11 @@ def _column_batches(
         line += n
         chunk = chunk.with_columns(pl.all().fill_null(""))
         names = chunk.columns
-        flat = pl.concat_str([pl.col(c) for c in names], separator="\x1f")
-        suspect = chunk.select(
-            (flat.str.contains(_SUSPECT) | (flat.str.replace_all(r"[\s\x1f]", "") == "")).alias("s")
-        )["s"]
+        suspect = _suspect_rows(chunk)
         keep = pl.Series([True] * n)
-        if suspect.any():
+        if len(suspect):
             flags = keep.to_list()
-            for i in suspect.arg_true().to_list():
+            for i in suspect.to_list():
                 cells = list(chunk.row(i))
                 reason = classify_row(cells)
                 if reason is not None:
