@@ -311,7 +311,10 @@ class Stage:
                 cols = ", ".join(
                     f'{c} {t} COLLATE "C"' if c in BYTE_ORDER_KEYS else f"{c} {t}" for c, t in STAGE_COLUMNS
                 )
-                cursor.execute(f"CREATE UNLOGGED TABLE {self.rows} ({cols})")
+                # Written once and dropped after the import: autovacuum would only scan it meanwhile.
+                cursor.execute(
+                    f"CREATE UNLOGGED TABLE {self.rows} ({cols}) WITH (autovacuum_enabled = false)"
+                )
             else:
                 cols = ", ".join(
                     "seq INTEGER PRIMARY KEY" if c == "seq" else f"{c} {t}" for c, t in STAGE_COLUMNS
@@ -1311,7 +1314,9 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
     """One row per household of the good rows: its values (from the head's row, else the first
     row), size, first monitoring row, what the registry holds now, and its merge chunk."""
     pg = _pg()
-    create = "CREATE UNLOGGED TABLE" if pg else "CREATE TEMP TABLE"
+    create = (
+        "CREATE UNLOGGED TABLE {hh} WITH (autovacuum_enabled = false)" if pg else "CREATE TEMP TABLE {hh}"
+    )
     ne = _differs()
     chunk = "0" if per_chunk is None else f"(ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(per_chunk)}"
     # PostgreSQL: new households get their ids from the table's sequence here, so the merge inserts
@@ -1324,7 +1329,7 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         new_id = f"COALESCE(h.id, w.given_id, nextval('{seq}'::regclass))"
     stage.execute(f"DROP TABLE IF EXISTS {stage.households}")
     stage.execute(
-        f"""{create} {{hh}} AS
+        f"""{create} AS
         WITH agg AS (
             SELECT household_number,
                 SUM(CASE WHEN leave_reason IS NULL OR leave_reason = '' THEN 1 ELSE 0 END) AS n_members,
@@ -1791,6 +1796,18 @@ def defer_indexes() -> None:
                 [list(DEFERRED_TABLES)],
             )
             saved += [(name, tbl, "index", ddl) for name, tbl, ddl in cursor.fetchall()]
+            # Autovacuum off while loading: it would scan the growing tables again and again (and
+            # take locks the index builds wait for); the ANALYZE after the load gives the planner
+            # its statistics. Each table's own setting, if it had one, is recorded to come back.
+            cursor.execute(
+                "SELECT relname, opt FROM pg_class LEFT JOIN LATERAL unnest(reloptions) AS opt "
+                "ON opt LIKE 'autovacuum\\_enabled=%%' WHERE relname = ANY(%s) AND relkind = 'r'",
+                [list(DEFERRED_TABLES)],
+            )
+            for tbl, opt in sorted(cursor.fetchall()):
+                saved.append(
+                    (f"{AUTOVACUUM}{tbl}", tbl, "autovacuum", f"SET ({opt})" if opt else AUTOVACUUM_BACK)
+                )
         else:
             marks = ", ".join(["%s"] * len(DEFERRED_TABLES))
             cursor.execute(
@@ -1810,6 +1827,9 @@ def defer_indexes() -> None:
         for name, _tbl, kind, _ddl in saved:
             if kind == "index":
                 cursor.execute(f'DROP INDEX "{name}"')
+        for _name, tbl, kind, _ddl in saved:
+            if kind == "autovacuum":
+                cursor.execute(f"ALTER TABLE {tbl} SET (autovacuum_enabled = false)")
 
 
 def restore_indexes() -> None:
@@ -1848,9 +1868,23 @@ def restore_indexes() -> None:
         for name, tbl, kind, ddl in sorted(saved, key=lambda r: (r[2] != "index", "FOREIGN" in r[3], r[0])):
             if kind == "index":
                 cursor.execute(_if_not_exists(ddl))
-            else:
+            elif kind == "constraint":
                 cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
+        _autovacuum_back(saved)
         cursor.execute(f"DELETE FROM {DEFERRED_DDL}")
+
+
+AUTOVACUUM = "autovacuum "  # a record's name prefix: the table's autovacuum is off while it loads
+AUTOVACUUM_BACK = "RESET (autovacuum_enabled)"
+
+
+def _autovacuum_back(saved: list[tuple[str, str, str, str]]) -> None:
+    """Each table's autovacuum setting as it was before the load, and its record gone."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, tbl, kind, ddl in saved:
+            if kind == "autovacuum":
+                cursor.execute(f"ALTER TABLE {tbl} {ddl}")
+                cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [name])
 
 
 def _if_not_exists(ddl: str) -> str:
@@ -1872,6 +1906,8 @@ def _plan(
     attach: list[tuple[str, str]] = []
     keys: list[tuple[str, str, str]] = []
     for name, tbl, kind, ddl in saved:
+        if kind not in ("index", "constraint"):
+            continue  # the mark of a direct load, a table's autovacuum setting
         unique = UNIQUE_DDL.match(ddl)
         if kind == "index":
             builds.append((name, _if_not_exists(ddl)))
@@ -1960,7 +1996,10 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
             if name not in present:
                 plain = ddl.replace(" NOT VALID", "")
                 cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {plain} NOT VALID')
-        cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE NOT (name = ANY(%s))", [[n for n, _, _ in foreign]])
+        cursor.execute(
+            f"DELETE FROM {DEFERRED_DDL} WHERE kind <> 'autovacuum' AND NOT (name = ANY(%s))",
+            [[n for n, _, _ in foreign]],
+        )
 
     def validate(name: str, tbl: str) -> None:
         try:
@@ -1977,3 +2016,4 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
     with ThreadPoolExecutor(2, thread_name_prefix="registry-validate") as pool:
         for future in [pool.submit(validate, name, tbl) for name, tbl, _ in foreign]:
             future.result()
+    _autovacuum_back(saved)
