@@ -289,6 +289,9 @@ class Stage:
     key: str
     keys: pl.DataFrame = field(default_factory=pl.DataFrame)
     """(seq, 60-bit prefix of id_hmac, hash of the household number) of the good rows."""
+    direct: bool = False
+    """Rows of a direct load: household ids given; on PostgreSQL the keyed hash is not staged but
+    read from the member row (id = seq + 1) for the few rows that need it."""
 
     @property
     def rows(self) -> str:
@@ -476,7 +479,7 @@ class StageWriter:
             if direct is None:
                 self._stage.write(frame)
             else:
-                self._stage.write(frame, DIRECT_STAGE_NAMES)
+                self._stage.write(frame, direct.stage_names)
                 direct.write_members(frame)
 
     def write(self, frame: pl.DataFrame, direct: DirectLoad | None = None) -> None:
@@ -600,6 +603,10 @@ class DirectLoad:
 
     def __init__(self, dataset_id: int) -> None:
         self.dataset_id = dataset_id
+        # PostgreSQL writes every good row to the member table (a repeated person too, until the
+        # checks across rows reject it), so the keyed hash, 64 characters a row, is read from
+        # there; SQLite writes a repeated person once and stages the hash.
+        self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"] if _pg() else DIRECT_STAGE_NAMES
         self.building: list[Future[None]] = []  # index builds of tables already final (indexes_meanwhile)
         with connection.cursor() as cursor:
             if _pg():
@@ -1021,6 +1028,7 @@ def _stage_file(
         # A file of more than one batch goes straight into an empty registry (DirectLoad).
         load = direct() if direct is not None and (more or direct.started is not None) else None
         if load is not None:
+            stage.direct = True
             with result.timed("direct load: household ids"):
                 staged = load.assign(staged)
         writer.write(staged, load)
@@ -1157,7 +1165,14 @@ def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope, registered
     if keys.height:
         repeated = keys.filter(pl.col("h").is_duplicated())["seq"].to_list()
         if repeated:
-            rows = _rows_by_seq(stage, repeated, "seq, id_hmac, household_number, row_number")
+            if stage.direct and _pg():
+                rows = stage.fetch(
+                    "SELECT s.seq, m.id_hmac, s.household_number, s.row_number FROM {rows} s "
+                    "JOIN registry_member m ON m.id = s.seq + 1 WHERE s.seq = ANY(%s)",
+                    [repeated],
+                )
+            else:
+                rows = _rows_by_seq(stage, repeated, "seq, id_hmac, household_number, row_number")
             by_person: dict[str, list[tuple[int, str, int]]] = {}
             for seq, hmac, number, row in sorted(rows):
                 by_person.setdefault(hmac, []).append((seq, number, row))
@@ -1319,6 +1334,9 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
     )
     ne = _differs()
     chunk = "0" if per_chunk is None else f"(ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(per_chunk)}"
+    # A direct load gave each number its id: grouping by the id hashes integers, not text (SQLite
+    # groups along its index on the number).
+    by = "household_id" if pg and stage.direct else "household_number"
     # PostgreSQL: new households get their ids from the table's sequence here, so the merge inserts
     # them with their ids and needs no join back by number to learn them.
     new_id = "COALESCE(h.id, w.given_id)"  # SQLite: ids given by a direct load, else after the insert
@@ -1331,12 +1349,12 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
     stage.execute(
         f"""{create} AS
         WITH agg AS (
-            SELECT household_number,
+            SELECT {by} AS household,
                 SUM(CASE WHEN leave_reason IS NULL OR leave_reason = '' THEN 1 ELSE 0 END) AS n_members,
                 MIN(CASE WHEN monitoring_type IS NOT NULL AND monitoring_type <> '' THEN seq END) AS mon_seq,
                 COALESCE(MIN(CASE WHEN relation = '01' THEN seq END), MIN(seq)) AS head_seq,
                 MIN(household_id) AS given_id
-            FROM {{rows}} WHERE ok GROUP BY household_number
+            FROM {{rows}} WHERE ok GROUP BY household
         ), w AS (
             SELECT r.household_number AS number, r.region_code,
                 COALESCE(r.attribute, '') AS attribute, COALESCE(r.main_cause, '') AS main_cause,
