@@ -375,8 +375,7 @@ class Stage:
 
 
 def _seal(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, ...]:
-    """Keyed hashes, ciphertexts and masked forms of ID numbers and names (runs in the crypto
-    workers: id_hmac, id_cipher, name_hmac, name_cipher, id_masked, name_masked). Columns
+    """Keyed hashes and ciphertexts of ID numbers and names (runs in the crypto workers). Columns
     in and out: a polars column crosses the process boundary as Arrow buffers, a list of Python
     strings as one object per value (three times the hand-over time in the importing process)."""
     cipher = get_cipher()
@@ -384,7 +383,7 @@ def _seal(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, ...]:
     if encrypt_many is None:  # a backend without the batch method
         encrypt_many = lambda texts: [cipher.encrypt(x) for x in texts]  # noqa: E731
     id_list, name_list = ids.to_list(), names.to_list()
-    sealed = tuple(
+    return tuple(
         pl.Series(values, dtype=pl.String)
         for values in (
             cipher.hmac_many(id_list),
@@ -393,8 +392,6 @@ def _seal(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, ...]:
             encrypt_many(name_list),
         )
     )
-    # The masked forms too: here in the workers, not in the importing process that reads the file.
-    return sealed + _masks(ids, names)
 
 
 def _mask_expr(col: str, lengths: list[int], keep_head: int, keep_tail: int) -> pl.Expr:
@@ -452,7 +449,7 @@ class Sealer:
 
         def result() -> tuple[pl.Series, ...]:
             got = [p.get() for p in parts]
-            return tuple(pl.concat([g[k] for g in got], rechunk=False) for k in range(len(got[0])))
+            return tuple(pl.concat([g[k] for g in got], rechunk=False) for k in range(4))
 
         return result
 
@@ -880,8 +877,10 @@ def _validate(batch: Batch, ctx: _Context) -> tuple[pl.DataFrame, np.ndarray]:
 def _with_sealed(frame: pl.DataFrame, ok: np.ndarray, sealed: tuple[pl.Series, ...]) -> pl.DataFrame:
     """The staging rows with the sealed columns of the good rows (null on the rejected ones)."""
     idx = pl.Series(ok, dtype=pl.UInt32)
-    names = ("id_hmac", "id_cipher", "name_hmac", "name_cipher", "id_masked", "name_masked")
-    values_ = dict(zip(names, sealed, strict=True))
+    id_masked, name_masked = _masks(frame["_id"].gather(idx), frame["_name"].gather(idx))
+    values_ = dict(zip(("id_hmac", "id_cipher", "name_hmac", "name_cipher"), sealed, strict=True))
+    values_["id_masked"] = id_masked
+    values_["name_masked"] = name_masked
     return frame.with_columns(
         **{name: _on_good_rows(values_[name], idx, frame.height).alias(name) for name in SEALED}
     ).drop("_id", "_name")
