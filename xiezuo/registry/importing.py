@@ -378,6 +378,9 @@ def _seal(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, ...]:
     """Keyed hashes and ciphertexts of ID numbers and names (runs in the crypto workers). Columns
     in and out: a polars column crosses the process boundary as Arrow buffers, a list of Python
     strings as one object per value (three times the hand-over time in the importing process)."""
+    # No polars expressions here: a worker is forked from a process whose polars thread pool it
+    # does not inherit, and an expression that waits for that pool hangs the import (masks made
+    # here did, 2026-12-04). Building, slicing and listing columns is fine.
     cipher = get_cipher()
     encrypt_many = getattr(cipher, "encrypt_many", None)
     if encrypt_many is None:  # a backend without the batch method
@@ -1364,7 +1367,11 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
                 COALESCE(r.pathway, '') AS pathway, agg.n_members AS size, r.income,
                 m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since, agg.given_id
             FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
-            LEFT JOIN {{rows}} m ON m.seq = agg.mon_seq
+            -- Only the monitored rows (a few in a hundred) to join: the hash is built on them, not on all.
+            LEFT JOIN (
+                SELECT seq, monitoring_type, monitoring_since FROM {{rows}}
+                WHERE monitoring_type IS NOT NULL AND monitoring_type <> ''
+            ) m ON m.seq = agg.mon_seq
         )
         SELECT w.*, {new_id} AS household_id, h.status AS old_status, h.region_code AS old_region,
             h.main_cause AS old_cause, h.monitored AS old_monitored,
