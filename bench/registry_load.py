@@ -591,6 +591,8 @@ def _write(results: list[dict[str, Any]], args: argparse.Namespace, command: str
                 "|---|---:|---:|",
             ]
             for label, v in q.items():
+                if not isinstance(v, dict):  # cpu_server_s
+                    continue
                 lines.append(f"| {label} | {v['median_ms']:.1f} | {v['total']:,} |")
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
