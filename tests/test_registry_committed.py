@@ -6,14 +6,18 @@ those paths, and on SQLite the same commands in their single-connection form."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.conftest import REPO, XIEZUO, fresh_database_url
@@ -302,3 +306,113 @@ def test_a_big_first_load_killed_then_run_again_ends_as_a_clean_run(
     assert json.loads(_run(more, env).strip().splitlines()[-1])["created"] == 3
     after = _python(env, LEFT)
     assert (after["members"], after["households"], after["marks"], after["pending"]) == (11, 7, 0, [])
+
+
+PAUSED = """
+import datetime as dt, time
+from pathlib import Path
+from django.contrib.auth import get_user_model
+from xiezuo.registry import importing
+
+real = importing._side_tables
+
+def paused(*args, **kwargs):  # in the merge, the members and (PostgreSQL) households written
+    Path({flag!r}).write_text("paused")
+    while not Path({go!r}).exists():
+        time.sleep(0.1)
+    return real(*args, **kwargs)
+
+importing._side_tables = paused
+result = importing.import_registry(
+    {path!r}, actor=get_user_model().objects.get(username="chengde"),
+    data_year=2019, as_of=dt.date(2019, 12, 31),
+)
+print(json.dumps(result.counts()))
+"""
+
+CLEAN_STATE = {
+    "households": MESSY_HOUSEHOLDS,
+    "members": 8,
+    "statuses": 8,
+    "counted": 5,
+    "staging tables left": 0,
+}
+NAMES_GBK = [
+    *XIEZUO,
+    "import",
+    "registry",
+    str(FIXTURES / "names_gbk.csv"),
+    "--user",
+    "chengdexian",
+    "--json",
+]
+NAMES_GBK += ["--data-year", "2019", "--as-of", "2019-12-31"]
+
+
+def test_an_import_while_a_first_load_runs_is_refused_and_takes_nothing_away(
+    empty_site: dict[str, str], tmp_path: Path
+) -> None:
+    """A second import that starts while a direct load runs must not take the load's rows for a
+    killed load's and delete them: it is refused, and the load ends as a clean run."""
+    env = {**empty_site, "XIEZUO_IMPORT_BATCH_ROWS": "4"}
+    flag, go = tmp_path / "paused", tmp_path / "go"
+    script = PAUSED.format(flag=str(flag), go=str(go), path=str(FIXTURES / "messy.xlsx"))
+    load = subprocess.Popen(
+        [XIEZUO[0], "-c", "import django, json\ndjango.setup()\n" + script],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert load.poll() is None, load.stderr.read()[-3000:] if load.stderr else ""
+            assert time.monotonic() < deadline, "the first load never reached its merge"
+            time.sleep(0.1)
+        other = subprocess.run(NAMES_GBK, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+        assert other.returncode != 0
+        assert importing.LOCKED_ZH in other.stderr
+    finally:
+        go.write_text("go")
+        out, err = load.communicate(timeout=300)
+    assert load.returncode == 0, err[-3000:]
+    assert json.loads(out.strip().splitlines()[-1]) == MESSY_FIRST_IMPORT
+    assert _python(env, STATE) == CLEAN_STATE
+    # Once the load has ended, the other import runs.
+    assert json.loads(_run(NAMES_GBK, env).strip().splitlines()[-1])["created"] == 3
+
+
+DIRECT_OR_NOT = """
+import datetime as dt
+from django.contrib.auth import get_user_model
+from xiezuo.registry import importing
+
+result = importing.import_registry(
+    {path!r}, actor=get_user_model().objects.get(username="chengde"),
+    data_year=2019, as_of=dt.date(2019, 12, 31),
+)
+print(json.dumps([result.counts(), "direct load: household ids" in result.timings]))
+"""
+
+
+def test_a_first_load_while_another_import_runs_goes_the_ordinary_way(empty_site: dict[str, str]) -> None:
+    """Another import holds the registry's lock shared: a big first load does not load directly
+    (it could not hold the lock alone) but stages and merges as any import does, and lands the same."""
+    env = {**empty_site, "XIEZUO_IMPORT_BATCH_ROWS": "4"}
+    script = DIRECT_OR_NOT.format(path=str(FIXTURES / "messy.xlsx"))
+    url = env["DATABASE_URL"]
+    with contextlib.ExitStack() as held:
+        if url.startswith("postgres"):
+            other = held.enter_context(psycopg.connect(url, autocommit=True))
+            other.execute("SELECT pg_advisory_lock_shared(%s)", [importing.REGISTRY_LOCK])
+        else:
+            name = _python(
+                env, "from django.db import connection\nprint(json.dumps(connection.settings_dict['NAME']))"
+            )
+            lock_file = held.enter_context(open(f"{name}.import-lock", "a+"))
+            fcntl.lockf(lock_file, fcntl.LOCK_SH)
+        counts, direct = _python(env, script)
+    assert (counts, direct) == (MESSY_FIRST_IMPORT, False)
+    assert _python(env, STATE) == CLEAN_STATE

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import functools
 import hashlib
 import json
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from xiezuo.core import audit
 from xiezuo.core.crypto import get_cipher
@@ -936,42 +937,159 @@ def import_registry(
     import_key = hashlib.sha256(
         f"{sha}:{data_year}:{as_of}:{getattr(actor, 'pk', 'system')}".encode()
     ).hexdigest()
-    restore_indexes()  # a killed initial load's deferred indexes come back first
-    stage = Stage(import_key)
-    stage.create()  # a killed run's leftovers are dropped
-    sealer = Sealer()
-    direct = _direct_load_maker(actor, sha, path.name, data_year, as_of, dry_run)
-    try:
+    with registry_lock() as lock:
+        restore_indexes()  # a killed initial load's deferred indexes come back first
+        stage = Stage(import_key)
+        stage.create()  # a killed run's leftovers are dropped
+        sealer = Sealer()
+        direct = _direct_load_maker(actor, sha, path.name, data_year, as_of, dry_run, lock)
         try:
-            summary = _stage_file(path, stage, sealer, scope, data_year, as_of, result, progress, direct)
+            try:
+                summary = _stage_file(path, stage, sealer, scope, data_year, as_of, result, progress, direct)
+            finally:
+                sealer.close()
+            return _check_and_merge(
+                path,
+                stage,
+                summary,
+                actor,
+                data_year,
+                as_of,
+                result,
+                dry_run,
+                errors_out,
+                progress,
+                sha,
+                direct,
+            )
         finally:
-            sealer.close()
-        return _check_and_merge(
-            path, stage, summary, actor, data_year, as_of, result, dry_run, errors_out, progress, sha, direct
-        )
+            stage.drop()
+            if direct is not None and direct.started is not None:
+                direct.started.wait_for_builds()  # before a failed load is undone
+                restore_indexes()  # a failed direct load: its members go, the indexes come back
+                foreign_keys_back()
+
+
+# Every registry import holds the registry's lock shared while it runs, and a direct load holds it
+# exclusively: a running direct load's rows are never taken for a killed one's and undone by
+# another import's restore_indexes, and two imports never both load "an empty registry".
+# PostgreSQL: an advisory lock of the import's connection; SQLite: a POSIX lock on a file next to
+# the database (a process's own locks never conflict, and a lock turns exclusive or back in place).
+REGISTRY_LOCK = 0x78697A756F726567  # "xizuoreg"
+LOCKED_ZH = "另一个导入正在向空的建档立卡库批量写入，请等它完成后再导入"
+LOCKED_EN = "a first load into the empty registry is running: import again when it has finished"
+
+
+class RegistryLock:
+    """The registry's lock for one import (see above); nothing to lock inside a transaction (the
+    tests' imports) or in a database in memory."""
+
+    def __init__(self) -> None:
+        self.pg = _pg()
+        self.file: Any = None
+        self.held = False
+        self.is_exclusive = False
+
+    def _path(self) -> Path | None:
+        name = str(connection.settings_dict.get("NAME") or "")
+        if self.pg or not name or name == ":memory:" or "mode=memory" in name:
+            return None
+        return Path(f"{name}.import-lock")
+
+    def _try(self, mode: str) -> bool:
+        if self.pg:
+            fn = {"shared": "pg_try_advisory_lock_shared", "exclusive": "pg_try_advisory_lock"}[mode]
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {fn}(%s)", [REGISTRY_LOCK])
+                return bool(cursor.fetchone()[0])
+        flag = {"shared": fcntl.LOCK_SH, "exclusive": fcntl.LOCK_EX}[mode]
+        try:
+            fcntl.lockf(self.file, flag | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+    def shared(self) -> None:
+        """Taken for the import, or the import is refused: a direct load is running."""
+        if connection.in_atomic_block:
+            return
+        if not self.pg:
+            path = self._path()
+            if path is None:
+                return
+            self.file = path.open("a+")
+        if not self._try("shared"):
+            self.release()
+            raise ImportRefused(LOCKED_ZH, LOCKED_EN)
+        self.held = True
+
+    def exclusive(self) -> bool:
+        """Exclusive for a direct load, if no other import runs (else the ordinary way)."""
+        if not self.held:
+            return not connection.in_atomic_block
+        self.is_exclusive = self._try("exclusive")
+        return self.is_exclusive
+
+    def back_to_shared(self) -> None:
+        """A direct load that will not start after all: the other imports may run again."""
+        if not self.is_exclusive:
+            return
+        if self.pg:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [REGISTRY_LOCK])
+        else:
+            fcntl.lockf(self.file, fcntl.LOCK_SH)  # in place: the lock is never let go meanwhile
+        self.is_exclusive = False
+
+    def release(self) -> None:
+        if self.pg:
+            if self.held:
+                with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                    # A lost connection has lost its locks already.
+                    if self.is_exclusive:
+                        cursor.execute("SELECT pg_advisory_unlock(%s)", [REGISTRY_LOCK])
+                    cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [REGISTRY_LOCK])
+        elif self.file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.lockf(self.file, fcntl.LOCK_UN)
+            self.file.close()
+            self.file = None
+        self.held = self.is_exclusive = False
+
+
+@contextlib.contextmanager
+def registry_lock() -> Iterator[RegistryLock]:
+    lock = RegistryLock()
+    lock.shared()
+    try:
+        yield lock
     finally:
-        stage.drop()
-        if direct is not None and direct.started is not None:
-            direct.started.wait_for_builds()  # before a failed load is undone
-            restore_indexes()  # a failed direct load: its members go, the indexes come back
-            foreign_keys_back()
+        lock.release()
 
 
 @dataclass
 class _DirectMaker:
     """Starts a direct load (DirectLoad) once the import knows the file has more than one batch."""
 
-    start: Callable[[], DirectLoad]
+    start: Callable[[], DirectLoad | None]
     started: DirectLoad | None = None
+    declined: bool = False  # another import was running or wrote meanwhile: the ordinary way
 
-    def __call__(self) -> DirectLoad:
-        if self.started is None:
+    def __call__(self) -> DirectLoad | None:
+        if self.started is None and not self.declined:
             self.started = self.start()
+            self.declined = self.started is None
         return self.started
 
 
 def _direct_load_maker(
-    actor: Any, sha: str, file_name: str, data_year: int | None, as_of: dt.date | None, dry_run: bool
+    actor: Any,
+    sha: str,
+    file_name: str,
+    data_year: int | None,
+    as_of: dt.date | None,
+    dry_run: bool,
+    lock: RegistryLock,
 ) -> _DirectMaker | None:
     """A direct load is possible outside a transaction (PostgreSQL: the writer thread's COPY;
     SQLite: foreign keys are switched off for the connection while it runs), into an empty
@@ -982,7 +1100,14 @@ def _direct_load_maker(
     if Member.objects.exists() or Household.objects.exists():
         return None
 
-    def start() -> DirectLoad:
+    def start() -> DirectLoad | None:
+        # Exclusive: no other import runs now (each holds the lock shared) and none starts until
+        # this one ends. Not to be had (another import runs): this file goes the ordinary way.
+        if not lock.exclusive():
+            return None
+        if Member.objects.exists() or Household.objects.exists():
+            lock.back_to_shared()
+            return None  # another import wrote while this one read its first batch
         dataset, _ = Dataset.objects.get_or_create(
             file_sha256=sha,
             data_year=data_year,

@@ -37,7 +37,7 @@ from xiezuo.core import audit, codelists
 from xiezuo.core.jobs import Progress
 from xiezuo.core.scope import Scope, scope_for
 from xiezuo.core.tabular import CellError, ParsedRow, parse, write_errors
-from xiezuo.registry.importing import ImportRefused
+from xiezuo.registry.importing import ImportRefused, registry_lock
 from xiezuo.registry.models import HelpMeasure, Household, Monitoring
 from xiezuo.registry.monitoring_columns import MONITORING, RISK_SEPARATORS
 
@@ -367,42 +367,44 @@ def import_monitoring(
         if batch:
             yield batch
 
-    done = 0
-    try:
-        with transaction.atomic() if dry_run else nullcontext():
-            for batch in batches():
-                with transaction.atomic():
-                    importer.run_batch(batch, rejected)
-                done += len(batch)
-                if progress is not None:
-                    progress(done, None, f"已处理 {done} 行")
-            if dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
-    if summary.read == 0:
-        reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
-        raise ImportRefused(f"没有读到数据：{reasons}", "no data rows")
-    result.read, result.rejected = summary.read, len(rejected)
-    result.accepted = result.read - result.rejected
-    result.notes = list(summary.unmatched.values())
-    if rejected and errors_out is not None:
-        write_errors(errors_out, rejected)
-        result.errors_file = str(errors_out)
-    if not dry_run:
-        with transaction.atomic():
-            audit.record(
-                actor=actor,
-                action="import",
-                object_type=OBJECT_TYPE,
-                object_repr=Path(path).name,
-                batch={
-                    **result.counts(),
-                    "monitorings_created": result.monitorings_created,
-                    "monitorings_updated": result.monitorings_updated,
-                    "households_flagged": result.households_flagged,
-                    "notes": result.notes,
-                },
-                via=via,
-            )
+    # Not while a first load writes the empty registry (RegistryLock): refused, as any import.
+    with registry_lock():
+        done = 0
+        try:
+            with transaction.atomic() if dry_run else nullcontext():
+                for batch in batches():
+                    with transaction.atomic():
+                        importer.run_batch(batch, rejected)
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, None, f"已处理 {done} 行")
+                if dry_run:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        if summary.read == 0:
+            reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
+            raise ImportRefused(f"没有读到数据：{reasons}", "no data rows")
+        result.read, result.rejected = summary.read, len(rejected)
+        result.accepted = result.read - result.rejected
+        result.notes = list(summary.unmatched.values())
+        if rejected and errors_out is not None:
+            write_errors(errors_out, rejected)
+            result.errors_file = str(errors_out)
+        if not dry_run:
+            with transaction.atomic():
+                audit.record(
+                    actor=actor,
+                    action="import",
+                    object_type=OBJECT_TYPE,
+                    object_repr=Path(path).name,
+                    batch={
+                        **result.counts(),
+                        "monitorings_created": result.monitorings_created,
+                        "monitorings_updated": result.monitorings_updated,
+                        "households_flagged": result.households_flagged,
+                        "notes": result.notes,
+                    },
+                    via=via,
+                )
     return result
