@@ -373,7 +373,8 @@ def _run(step: str, url: str, data_dir: Path, **kw: Any) -> dict[str, Any]:
     t0 = time.perf_counter()
     server0 = _server_cpu()
     proc = subprocess.run(cmd, cwd=ROOT, env=_env(url, data_dir), capture_output=True, text=True, check=False)
-    time.sleep(1.0)  # the worker's backends end and are reaped
+    if server0 is not None:
+        time.sleep(1.0)  # the worker's backends end and are reaped
     server1 = _server_cpu()
     if os.environ.get("BENCH_LOG"):  # the worker's log lines (e.g. LOG_LEVEL=INFO), appended
         with open(os.environ["BENCH_LOG"], "a", encoding="utf-8") as log:

@@ -70,6 +70,14 @@ MESSY_HOUSEHOLDS = [
     ["H013", 1, "poor", True],
 ]
 
+# What STATE prints once messy.xlsx has landed, however it was loaded.
+CLEAN_STATE = {
+    "households": MESSY_HOUSEHOLDS,
+    "members": 8,
+    "statuses": 8,
+    "counted": 5,
+    "staging tables left": 0,
+}
 STATE = """
 from django.db import connection
 from xiezuo.registry.models import Household, HouseholdCount, HouseholdStatus, Member
@@ -97,13 +105,7 @@ def test_import_in_batches_from_the_command_line_then_again_changes_nothing(site
     cmd = [*XIEZUO, "import", "registry", str(FIXTURES / "messy.xlsx"), "--user", "chengde", "--json"]
     assert json.loads(_run(cmd, env).strip().splitlines()[-1]) == MESSY_FIRST_IMPORT
     state = _python(site, STATE)
-    assert state == {
-        "households": MESSY_HOUSEHOLDS,
-        "members": 8,
-        "statuses": 8,
-        "counted": 5,
-        "staging tables left": 0,
-    }
+    assert state == CLEAN_STATE
     assert json.loads(_run(cmd, env).strip().splitlines()[-1]) == MESSY_AGAIN
     assert _python(site, STATE) == state
 
@@ -287,13 +289,7 @@ def test_a_big_first_load_killed_then_run_again_ends_as_a_clean_run(
     cmd += ["--data-year", "2019", "--as-of", "2019-12-31"]
     assert json.loads(_run(cmd, env).strip().splitlines()[-1]) == MESSY_FIRST_IMPORT
     state = _python(env, STATE)
-    assert state == {
-        "households": MESSY_HOUSEHOLDS,
-        "members": 8,
-        "statuses": 8,
-        "counted": 5,
-        "staging tables left": 0,
-    }
+    assert state == CLEAN_STATE
     after = _python(env, LEFT)
     assert (after["members"], after["households"], after["marks"], after["pending"]) == (8, 5, 0, [])
     assert (after["autovacuum off"], after["options"]) == ([], {})
@@ -330,13 +326,6 @@ result = importing.import_registry(
 print(json.dumps(result.counts()))
 """
 
-CLEAN_STATE = {
-    "households": MESSY_HOUSEHOLDS,
-    "members": 8,
-    "statuses": 8,
-    "counted": 5,
-    "staging tables left": 0,
-}
 NAMES_GBK = [
     *XIEZUO,
     "import",
