@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 from django.db import DatabaseError, connection, transaction
 
-from xiezuo.core import audit
+from xiezuo.core import audit, pgcopy
 from xiezuo.core.crypto import get_cipher
 from xiezuo.core.scope import Scope, scope_for
 from xiezuo.core.tabular import Summary
@@ -257,6 +257,7 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("household_id", "bigint"),  # given while reading in a direct load (DirectLoad), else null
 ]
 STAGE_NAMES = [c for c, _ in STAGE_COLUMNS]
+STAGE_TYPES = dict(STAGE_COLUMNS)
 BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
 SEALED = ("id_hmac", "id_cipher", "id_masked", "name_hmac", "name_cipher", "name_masked")
 VALUE_KEYS = (
@@ -326,13 +327,11 @@ class Stage:
                 cursor.execute(f"CREATE TEMP TABLE {self.rows} ({cols})")
 
     def write(self, frame: pl.DataFrame, names: list[str] = STAGE_NAMES) -> None:
-        """COPY (PostgreSQL, CSV made by polars) or executemany (SQLite) of a batch's rows."""
+        """Binary COPY (PostgreSQL) or executemany (SQLite) of a batch's rows."""
         frame = frame.select(names)
         with connection.cursor() as cursor:
             if _pg():
-                sql = f"COPY {self.rows} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
-                with cursor.cursor.copy(sql) as copy:
-                    copy.write(frame.write_csv(include_header=False).encode())
+                pgcopy.copy_frame(cursor.cursor, self.rows, frame, [STAGE_TYPES[c] for c in names])
             else:
                 marks = ", ".join(["%s"] * len(names))
                 sql = f"INSERT INTO {self.rows} ({', '.join(names)}) VALUES ({marks})"
@@ -612,8 +611,10 @@ class DirectLoad:
         # there; SQLite writes a repeated person once and stages the hash.
         self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"] if _pg() else DIRECT_STAGE_NAMES
         self.building: list[Future[None]] = []  # index builds of tables already final (indexes_meanwhile)
+        self.member_types: list[str] = []  # PostgreSQL: the member columns' types, for binary COPY
         with connection.cursor() as cursor:
             if _pg():
+                self.member_types = pgcopy.column_types(cursor.cursor, "registry_member", MEMBER_COPY)
                 cursor.execute("SELECT nextval(pg_get_serial_sequence('registry_household', 'id'))")
             else:
                 # Members come before their households: SQLite checks foreign keys at each commit
@@ -646,12 +647,7 @@ class DirectLoad:
         )
         with connection.cursor() as cursor:
             if _pg():
-                sql = (
-                    f"COPY registry_member ({', '.join(MEMBER_COPY)}) FROM STDIN "
-                    f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(blank)}))"
-                )
-                with cursor.cursor.copy(sql) as copy:
-                    copy.write(members.write_csv(include_header=False).encode())
+                pgcopy.copy_frame(cursor.cursor, "registry_member", members, self.member_types)
             else:
                 # SQLite keeps the unique key on the hash (it is part of the table): a person
                 # repeated in the file is written once; the checks across rows reject the
