@@ -1,17 +1,15 @@
-"""PostgreSQL binary ``COPY`` of a polars frame, encoded by columns.
+"""PostgreSQL binary ``COPY`` of a polars frame (ADR 0009).
 
 A registry load COPYs ten million rows twice (staging, members). In CSV the server parses every
 field back from text (numbers, dates, quoting); in the binary format it reads each field as it is
-stored. Encoded here a column at a time with Arrow (no Python per row): at 1 M member rows this
-process spent 0.9–1.2 s encoding instead of 1.3–1.5 s for ``write_csv``, and the server 1.8 s
-instead of 3.0–3.3 s reading them (bench notes in bench/results/registry_load.md).
+stored. The rows are encoded from Arrow by pgpq (Rust, no Python per row). Measured at 1 M rows
+(bench/results/registry_load.md): the server read 1 M member rows in 1.8 s instead of 3.0–3.3 s
+of CSV, and encoding the staging and member batches of a 1 M-row import cost this process 1.0 s
+instead of 1.1 s for ``write_csv`` (a hand-written Arrow encoder, tried first, cost 2.2 s).
 
-The format (PostgreSQL docs, "COPY … Binary Format"): a signature and two 32-bit zeros, then per
-row a 16-bit field count and per field a 32-bit length (−1 for null) and the value's bytes in
-network order — ``int8``/``int4``/``int2`` big-endian, ``date`` as days since 2000-01-01,
-``boolean`` one byte, text types as the string's bytes in the client encoding (UTF-8) — and a
-16-bit −1 at the end. Each column type must match the table's exactly (an int8 into an int4
-column is an error), so the types are read from the table itself (:func:`column_types`).
+Binary fields must have the column's exact type (an int8 into an int4 column is an error), so each
+column is cast to the polars type of the table's column first, the types read from the table
+itself (:func:`column_types`).
 """
 
 from __future__ import annotations
@@ -19,25 +17,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+import pgpq
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
-SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-TRAILER = b"\xff\xff"
-PG_EPOCH = 10_957  # 2000-01-01 in days since 1970-01-01
-
-BINARY = pa.large_binary()
-# The table's type (format_type) → (polars type, numpy type of the value in network order).
-FIXED: dict[str, tuple[Any, str]] = {
-    "bigint": (pl.Int64, ">i8"),
-    "integer": (pl.Int32, ">i4"),
-    "smallint": (pl.Int16, ">i2"),
-    "date": (pl.Int32, ">i4"),  # days since 2000-01-01
-    "boolean": (pl.UInt8, "u1"),
+# The table's type (format_type) → the polars type whose Arrow type pgpq sends as it.
+POLARS_TYPES: dict[str, Any] = {
+    "bigint": pl.Int64,
+    "integer": pl.Int32,
+    "smallint": pl.Int16,
+    "date": pl.Date,
+    "boolean": pl.Boolean,
+    "text": pl.String,
+    "character varying": pl.String,
+    "character": pl.String,
 }
-TEXT_TYPES = ("text", "character varying", "character")
 
 
 def column_types(cursor: Any, table: str, columns: Sequence[str]) -> list[str]:
@@ -51,57 +44,18 @@ def column_types(cursor: Any, table: str, columns: Sequence[str]) -> list[str]:
     return [types[c] for c in columns]
 
 
-def _fixed_width(raw: bytes, n: int, width: int, valid: np.ndarray | None = None) -> pa.Array:
-    """``n`` values of ``width`` bytes each, back to back in ``raw``, as a binary column."""
-    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int64) * width).tobytes())
-    mask = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
-    return pa.LargeBinaryArray.from_buffers(BINARY, n, [mask, offsets, pa.py_buffer(raw)])
-
-
-def _field(column: pl.Series, pg_type: str) -> list[pa.Array]:
-    """A column's fields: the lengths (−1 for null) and the values (null → no bytes)."""
-    n = len(column)
-    if pg_type.startswith(TEXT_TYPES):
-        values = column.cast(pl.String).to_arrow()
-        if values.type != BINARY:
-            values = values.cast(BINARY)
-        lengths = pc.binary_length(values).fill_null(-1).to_numpy(zero_copy_only=False).astype(">i4")
-        return [_fixed_width(lengths.tobytes(), n, 4), values]
-    if pg_type not in FIXED:
-        raise TypeError(f"binary COPY: no encoder for the PostgreSQL type {pg_type!r}")
-    dtype, network = FIXED[pg_type]
-    if pg_type == "date":
-        days = column.cast(pl.Date).cast(pl.Int32) - PG_EPOCH
-    else:
-        days = column.cast(dtype, strict=True)
-    null = days.is_null().to_numpy() if days.null_count() else None
-    values = days.fill_null(0).to_numpy().astype(network)
-    width = values.dtype.itemsize
-    lengths = np.full(n, width, dtype=">i4")
-    if null is not None:
-        lengths[null] = -1
-    return [
-        _fixed_width(lengths.tobytes(), n, 4),
-        _fixed_width(values.tobytes(), n, width, None if null is None else ~null),
-    ]
-
-
-def encode(frame: pl.DataFrame, types: Sequence[str]) -> list[Any]:
-    """The COPY data of ``frame`` (columns in the order of ``types``): a list of buffers to write."""
-    n = frame.height
+def encode(frame: pl.DataFrame, types: Sequence[str]) -> list[bytes]:
+    """The COPY data of ``frame`` (columns in the order of ``types``): buffers to write in turn."""
     if len(types) != frame.width:
         raise ValueError(f"binary COPY: {frame.width} columns, {len(types)} types")
-    if n == 0:
-        return [SIGNATURE, TRAILER]
-    counts = np.full(n, frame.width, dtype=">i2")
-    parts = [_fixed_width(counts.tobytes(), n, 2)]
-    for name, pg_type in zip(frame.columns, types, strict=True):
-        parts += _field(frame[name], pg_type)
-    rows = pc.binary_join_element_wise(
-        *parts, pa.scalar(b"", BINARY), null_handling="replace", null_replacement=b""
-    )
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64, count=n + 1, offset=rows.offset * 8)
-    return [SIGNATURE, memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])], TRAILER]
+    unknown = sorted({t for t in types if t not in POLARS_TYPES})
+    if unknown:
+        raise TypeError(f"binary COPY: no encoding for the PostgreSQL types {unknown}")
+    table = frame.select(
+        pl.col(c).cast(POLARS_TYPES[t], strict=True) for c, t in zip(frame.columns, types, strict=True)
+    ).to_arrow()
+    encoder = pgpq.ArrowToPostgresBinaryEncoder(table.schema)
+    return [encoder.write_header(), *(encoder.write_batch(b) for b in table.to_batches()), encoder.finish()]
 
 
 def copy_frame(cursor: Any, table: str, frame: pl.DataFrame, types: Sequence[str] | None = None) -> None:
