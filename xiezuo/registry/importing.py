@@ -1936,6 +1936,16 @@ def defer_indexes() -> None:
                 [list(DEFERRED_TABLES)],
             )
             saved += [(name, tbl, "constraint", ddl) for name, tbl, ddl in cursor.fetchall()]
+            # The primary keys no foreign key points to (statuses, income): each row of a load
+            # otherwise also goes into that index (5.8 M statuses at 10 M people: 13.2 s with the
+            # key, 8.9 s without and 1.3 s to build it afterwards).
+            cursor.execute(
+                "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint c "
+                "WHERE conrelid::regclass::text = ANY(%s) AND contype = 'p' AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.conrelid)",
+                [list(DEFERRED_TABLES)],
+            )
+            saved += [(name, tbl, "constraint", ddl) for name, tbl, ddl in cursor.fetchall()]
             cursor.execute(
                 "SELECT indexname, tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
                 "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
@@ -2039,17 +2049,17 @@ def _if_not_exists(ddl: str) -> str:
     return re.sub(r"^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?", r"CREATE \1INDEX IF NOT EXISTS ", ddl)
 
 
-UNIQUE_DDL = re.compile(r"^UNIQUE \((?P<columns>[^)]*)\)$")
+UNIQUE_DDL = re.compile(r"^(?P<kind>UNIQUE|PRIMARY KEY) \((?P<columns>[^)]*)\)$")
 
 
 def _plan(
     saved: list[tuple[str, str, str, str]],
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str, str]]]:
-    """Index builds (record name, CREATE … IF NOT EXISTS; a unique constraint's index has no
-    record of its own), unique constraints to attach (name, table), and the other constraints
-    (name, table, definition)."""
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """Index builds (record name, CREATE … IF NOT EXISTS; a unique or primary key's index has no
+    record of its own), unique and primary keys to attach to their index (name, table, UNIQUE or
+    PRIMARY KEY), and the other constraints (name, table, definition)."""
     builds: list[tuple[str, str]] = []
-    attach: list[tuple[str, str]] = []
+    attach: list[tuple[str, str, str]] = []
     keys: list[tuple[str, str, str]] = []
     for name, tbl, kind, ddl in saved:
         if kind not in ("index", "constraint"):
@@ -2059,7 +2069,7 @@ def _plan(
             builds.append((name, _if_not_exists(ddl)))
         elif unique:
             builds.append(("", f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}" ON {tbl} ({unique["columns"]})'))
-            attach.append((name, tbl))
+            attach.append((name, tbl, unique["kind"]))
         else:
             keys.append((name, tbl, ddl))
     return builds, attach, keys
@@ -2129,8 +2139,8 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
     other = [(name, tbl, ddl) for name, tbl, ddl in keys if not ddl.startswith("FOREIGN KEY")]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-        for name, tbl in attach:
-            cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{name}"')
+        for name, tbl, key in attach:
+            cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {key} USING INDEX "{name}"')
         for name, tbl, ddl in sorted(other):
             cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
         cursor.execute(
