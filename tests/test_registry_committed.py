@@ -408,3 +408,109 @@ def test_a_first_load_while_another_import_runs_goes_the_ordinary_way(empty_site
         counts, direct = _python(env, script)
     assert (counts, direct) == (MESSY_FIRST_IMPORT, False)
     assert _python(env, STATE) == CLEAN_STATE
+
+
+LANDED = """
+from xiezuo.registry.models import (
+    Household, HouseholdCount, HouseholdIncome, HouseholdStatus, Member, Monitoring,
+)
+fields = ["number", "region_code", "attribute", "main_cause", "standard", "registered_year",
+          "planned_exit_year", "exit_year", "status", "monitored", "pathway", "size", "income_per_capita_fen"]
+print(json.dumps({
+    "households": sorted(Household.objects.values_list(*fields)),
+    "members": sorted(
+        Member.objects.values_list("household__number", "id_masked", "relation", "leave_reason")
+    ),
+    "statuses": sorted(HouseholdStatus.objects.values_list("household__number", "status", "start", "end")),
+    "income": sorted(HouseholdIncome.objects.values_list("household__number", "year", "net_per_capita_fen")),
+    "monitoring": sorted(Monitoring.objects.values_list("household__number", "kind", "identified_on")),
+    "counted": sorted(HouseholdCount.objects.values_list("county", "status", "main_cause", "monitored", "n")),
+}, default=str))
+"""
+
+
+def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A synthetic file of Chengde County arranged so that a household's values cannot be read off
+    the first row the reader meets: heads after their members, a head in a later batch than its
+    household, heads rejected by the checks across rows, a member monitored but not the head, and
+    incomes that differ between a household's rows (so the row chosen shows)."""
+    import polars as pl
+
+    from xiezuo.synth.registry import generate
+
+    generate(people=400, seed=5, out=tmp_path / "synth", counties=["130821"])
+    rows = pl.read_csv(tmp_path / "synth" / "registry.csv", infer_schema=False).with_row_index("i")
+    sizes = rows.group_by("户编号").len().filter(pl.col("len") >= 3).sort("户编号")["户编号"].to_list()
+    late, behind, twice, watched = sizes[0], sizes[1], sizes[2], sizes[3]
+    other = sizes[-1]  # far from ``twice``: its member's ID number goes to twice's head
+    head = pl.col("与户主关系") == "户主"
+    # Members' incomes one yuan above their head's: the household's income says which row it took.
+    rows = rows.with_columns(
+        pl.when(head)
+        .then(pl.col("人均纯收入（元）"))
+        .otherwise((pl.col("人均纯收入（元）").cast(pl.Int64) + 1).cast(pl.String))
+        .alias("人均纯收入（元）")
+    )
+    taken = rows.filter((pl.col("户编号") == other) & ~head)["证件号码"][0]
+    rows = rows.with_columns(
+        pl.when((pl.col("户编号") == twice) & head)
+        .then(pl.lit(taken))
+        .otherwise(pl.col("证件号码"))
+        .alias("证件号码"),
+        pl.when((pl.col("户编号") == watched) & (pl.col("与户主关系") != "户主"))
+        .then(pl.lit("边缘易致贫户"))
+        .otherwise(pl.col("监测对象类型"))
+        .alias("监测对象类型"),
+        pl.when((pl.col("户编号") == watched) & (pl.col("与户主关系") != "户主"))
+        .then(pl.lit("2019-06-01"))
+        .otherwise(pl.col("纳入监测日期"))
+        .alias("纳入监测日期"),
+    )
+    order = (
+        pl.when((pl.col("户编号") == late) & head)
+        .then(10_000)
+        .when((pl.col("户编号") == behind) & head)
+        .then(pl.col("i").cast(pl.Int64) + 5)
+        .otherwise(pl.col("i").cast(pl.Int64))
+    )
+    path = tmp_path / "awkward.csv"
+    rows.sort(order, maintain_order=True).drop("i").write_csv(path)
+    return path, {"late": late, "behind": behind, "twice": twice, "watched": watched}
+
+
+def test_a_direct_load_lands_what_the_ordinary_way_lands(tmp_path: Path, site: dict[str, str]) -> None:
+    """The households of a direct load are made from candidate rows chosen while reading (with the
+    households split over batches or touched by the checks across rows made from all their rows):
+    the same file, loaded directly in batches of 50 rows and the ordinary way in one batch, lands
+    the same households, members, statuses, income, monitoring and counts."""
+    path, named = _awkward_file(tmp_path)
+    landed = []
+    for name, batch, want_direct in (("direct", "50", True), ("ordinary", "100000", False)):
+        env = {**site, "DATABASE_URL": fresh_database_url(tmp_path, f"xiezuo_{name}")}
+        env["XIEZUO_DATA_DIR"] = str(tmp_path / name)
+        _run([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env)
+        _run([*XIEZUO, "testworld"], env)
+        counts, direct = _python(
+            {**env, "XIEZUO_IMPORT_BATCH_ROWS": batch}, DIRECT_OR_NOT.format(path=str(path))
+        )
+        assert direct is want_direct
+        landed.append((counts, _python(env, LANDED)))
+    (counts, state), (ordinary_counts, ordinary_state) = landed
+    assert counts == ordinary_counts
+    assert counts["read"] == counts["accepted"] + counts["rejected"]
+    # One planted error of the synthetic file, and the head of ``twice`` and the member whose ID
+    # number it took: one person in two households.
+    assert counts == {
+        "read": 400,
+        "accepted": 397,
+        "rejected": 3,
+        "created": 397,
+        "updated": 0,
+        "unchanged": 0,
+    }
+    for key in state:
+        assert state[key] == ordinary_state[key], key
+    households = {h[0]: h for h in state["households"]}
+    assert set(named.values()) <= set(households)
+    watched = [m for m in state["monitoring"] if m[0] == named["watched"]]
+    assert watched == [[named["watched"], "marginal", "2019-06-01"]]

@@ -255,8 +255,15 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("leave_reason", "text"),
     ("left_on", "date"),
     ("household_id", "bigint"),  # given while reading in a direct load (DirectLoad), else null
+    # A direct load's household candidates (DirectLoad.assign): on the row a household's values
+    # would come from among its good rows of the batch, the batch's count of its present members
+    # and the seq of its first monitored row; null elsewhere.
+    ("head", "boolean"),
+    ("part_size", "integer"),
+    ("part_mon_seq", "bigint"),
 ]
-STAGE_NAMES = [c for c, _ in STAGE_COLUMNS]
+DIRECT_ONLY = {"head", "part_size", "part_mon_seq"}
+STAGE_NAMES = [c for c, _ in STAGE_COLUMNS if c not in DIRECT_ONLY]
 STAGE_TYPES = dict(STAGE_COLUMNS)
 BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
 SEALED = ("id_hmac", "id_cipher", "id_masked", "name_hmac", "name_cipher", "name_masked")
@@ -294,6 +301,8 @@ class Stage:
     direct: bool = False
     """Rows of a direct load: household ids given; on PostgreSQL the keyed hash is not staged but
     read from the member row (id = seq + 1) for the few rows that need it."""
+    spanning: list[int] = field(default_factory=list)
+    """A direct load's households with rows in more than one batch (their candidates are partial)."""
 
     @property
     def rows(self) -> str:
@@ -303,9 +312,14 @@ class Stage:
     def households(self) -> str:
         return f"registry_stage_hh_{self.key[:16]}"
 
+    @property
+    def recount(self) -> str:
+        """A direct load's households whose values come from all their rows, not a candidate."""
+        return f"registry_stage_rc_{self.key[:16]}"
+
     def drop(self) -> None:
         with connection.cursor() as cursor:
-            for table in (self.rows, self.households):
+            for table in (self.rows, self.households, self.recount):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     def create(self) -> None:
@@ -365,12 +379,12 @@ class Stage:
 
     def fetch(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
-            cursor.execute(sql.format(rows=self.rows, hh=self.households), params or [])
+            cursor.execute(sql.format(rows=self.rows, hh=self.households, rc=self.recount), params or [])
             return list(cursor.fetchall())
 
     def execute(self, sql: str, params: list[Any] | None = None) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(sql.format(rows=self.rows, hh=self.households), params or [])
+            cursor.execute(sql.format(rows=self.rows, hh=self.households, rc=self.recount), params or [])
             return int(cursor.rowcount or 0)
 
 
@@ -518,7 +532,7 @@ DIRECT_MARK = "direct load"  # its record in DEFERRED_DDL while members are ther
 # (the data year is given, so the year rules that read left_on do not run again on the table).
 MEMBER_ONLY = {"id_cipher", "id_masked", "name_cipher", "name_hmac", "name_masked", "birth_date", "sex"}
 DIRECT_STAGE_NAMES = [
-    c for c in STAGE_NAMES if c not in MEMBER_ONLY | {"entry_reason", "entered_on", "left_on"}
+    c for c, _ in STAGE_COLUMNS if c not in MEMBER_ONLY | {"entry_reason", "entered_on", "left_on"}
 ]
 MEMBER_COPY = (
     "id",
@@ -554,6 +568,7 @@ class HouseholdIds:
         self.hashes = np.empty(0, dtype=np.uint64)  # sorted
         self.where = np.empty(0, dtype=np.int64)  # each sorted hash's position in ``numbers``
         self.numbers = pl.Series("number", [], dtype=pl.String)
+        self.seen_again: list[np.ndarray] = []  # ids of numbers met again in a later batch
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -578,6 +593,8 @@ class HouseholdIds:
                 for j in range(lo[i] + 1, hi[i]):
                     if self.numbers[int(self.where[j])] == uniq[int(i)]:
                         pos[i] = self.where[j]
+        if (pos >= 0).any():
+            self.seen_again.append(pos[pos >= 0] + self.first_id)
         new = np.flatnonzero(pos < 0)
         if len(new):
             pos[new] = np.arange(len(self.numbers), len(self.numbers) + len(new))
@@ -633,10 +650,32 @@ class DirectLoad:
             )
 
     def assign(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The batch with the household ids of its good rows."""
+        """The batch with the household ids of its good rows, and each household's candidate:
+        the row its values come from (the head's, else its first), flagged ``head``, with the
+        batch's count of its present members and the seq of its first monitored row — what
+        _build_households would find among all its rows, if they are all in this batch and the
+        checks across rows reject none of them (else it looks at them all, Stage.recount)."""
         good = frame["ok"]
         ids = self.households.ids(frame["household_number"].filter(good))
-        return frame.with_columns(household_id=_on_good_rows(ids, good.arg_true(), frame.height))
+        frame = frame.with_columns(household_id=_on_good_rows(ids, good.arg_true(), frame.height))
+        seq = pl.col("seq")
+        candidates = (
+            frame.filter(pl.col("ok"))
+            .group_by("household_id")
+            .agg(
+                seq.filter(pl.col("relation") == "01").min().fill_null(seq.min()),
+                part_size=_blank("leave_reason").sum().cast(pl.Int32),
+                part_mon_seq=seq.filter(~_blank("monitoring_type")).min(),
+            )
+            .select("seq", "part_size", "part_mon_seq", head=pl.lit(True))
+        )
+        return frame.join(candidates, on="seq", how="left", maintain_order="left")
+
+    def spanning(self) -> list[int]:
+        """The households met in more than one batch."""
+        if not self.households.seen_again:
+            return []
+        return np.unique(np.concatenate(self.households.seen_again)).tolist()
 
     def write_members(self, frame: pl.DataFrame) -> None:
         blank = ("relation", "entry_reason", "leave_reason")
@@ -884,6 +923,11 @@ def _with_sealed(frame: pl.DataFrame, ok: np.ndarray, sealed: tuple[pl.Series, .
     return frame.with_columns(
         **{name: _on_good_rows(values_[name], idx, frame.height).alias(name) for name in SEALED}
     ).drop("_id", "_name")
+
+
+def _blank(column: str) -> pl.Expr:
+    """As the SQL of the merge reads a code: null or empty."""
+    return pl.col(column).is_null() | (pl.col(column) == "")
 
 
 def _on_good_rows(values: pl.Series, good: pl.Series, height: int) -> pl.Series:
@@ -1449,6 +1493,46 @@ def _differs() -> str:
     return "IS DISTINCT FROM" if _pg() else "IS NOT"
 
 
+# The staged columns a household's row is made from.
+HEAD_VALUES = ", ".join(
+    f"r.{c}"
+    for c in (
+        "household_number",
+        "region_code",
+        "attribute",
+        "main_cause",
+        "standard",
+        "registered_year",
+        "planned_exit_year",
+        "exit_year",
+        "status",
+        "monitoring_type",
+        "pathway",
+        "income",
+        "household_id",
+    )
+)
+
+
+def _recount_table(stage: Stage) -> None:
+    """The households of a direct load whose candidate rows do not tell: met in more than one
+    batch, or with a row the checks across rows rejected after it was read."""
+    pg = _pg()
+    create = "CREATE UNLOGGED TABLE {rc}" if pg else "CREATE TEMP TABLE {rc}"
+    stage.execute("DROP TABLE IF EXISTS {rc}")
+    stage.execute(
+        f"{create} AS SELECT DISTINCT household_id FROM {{rows}} WHERE NOT ok AND household_id IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(stage.spanning), 50_000):
+            cursor.executemany(
+                f"INSERT INTO {stage.recount} (household_id) VALUES (%s)",
+                [(i,) for i in stage.spanning[start : start + 50_000]],
+            )
+    if pg:
+        stage.execute("ANALYZE {rc}")
+
+
 def _build_households(stage: Stage, per_chunk: int | None) -> int:
     """One row per household of the good rows: its values (from the head's row, else the first
     row), size, first monitoring row, what the registry holds now, and its merge chunk."""
@@ -1458,41 +1542,58 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
     )
     ne = _differs()
     chunk = "0" if per_chunk is None else f"(ROW_NUMBER() OVER (ORDER BY w.number) - 1) / {int(per_chunk)}"
-    # A direct load gave each number its id: grouping by the id hashes integers, not text (SQLite
-    # groups along its index on the number).
-    by = "household_id" if pg and stage.direct else "household_number"
     # PostgreSQL: new households get their ids from the table's sequence here, so the merge inserts
     # them with their ids and needs no join back by number to learn them.
     new_id = "COALESCE(h.id, w.given_id)"  # SQLite: ids given by a direct load, else after the insert
     if pg:
         stage.execute("SET LOCAL work_mem = '256MB'")
+        # One process: a parallel plan had each worker aggregate all the rows again (10 M: 16 s).
+        stage.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         # The sequence's name once (a per-row pg_get_serial_sequence costs ten times the nextval).
         seq = stage.fetch("SELECT pg_get_serial_sequence('registry_household', 'id')")[0][0]
         new_id = f"COALESCE(h.id, w.given_id, nextval('{seq}'::regclass))"
     stage.execute(f"DROP TABLE IF EXISTS {stage.households}")
+    sizes = """SUM(CASE WHEN leave_reason IS NULL OR leave_reason = '' THEN 1 ELSE 0 END) AS n_members,
+                MIN(CASE WHEN monitoring_type IS NOT NULL AND monitoring_type <> '' THEN seq END) AS mon_seq,
+                COALESCE(MIN(CASE WHEN relation = '01' THEN seq END), MIN(seq)) AS head_seq"""
+    if stage.direct:
+        # Each household's candidate row was chosen while reading (DirectLoad.assign); only the
+        # households with rows in several batches, or with rows the checks across rows rejected
+        # since, are aggregated from all their rows (10 M people: the aggregate of every row and
+        # the join back to the rows took 13-18 s).
+        _recount_table(stage)
+        heads = f"""agg AS (
+            SELECT household_id, {sizes}
+            FROM {{rows}} WHERE ok AND household_id IN (SELECT household_id FROM {{rc}}) GROUP BY household_id
+        ), heads AS (
+            SELECT {HEAD_VALUES}, agg.n_members, agg.mon_seq FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
+            UNION ALL
+            SELECT {HEAD_VALUES}, r.part_size, r.part_mon_seq FROM {{rows}} r
+            WHERE r.ok AND r.head AND r.household_id NOT IN (SELECT household_id FROM {{rc}})
+        )"""
+    else:
+        # SQLite groups along its index on the number.
+        heads = f"""agg AS (
+            SELECT household_number, {sizes} FROM {{rows}} WHERE ok GROUP BY household_number
+        ), heads AS (
+            SELECT {HEAD_VALUES}, agg.n_members, agg.mon_seq FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
+        )"""
     stage.execute(
         f"""{create} AS
-        WITH agg AS (
-            SELECT {by} AS household,
-                SUM(CASE WHEN leave_reason IS NULL OR leave_reason = '' THEN 1 ELSE 0 END) AS n_members,
-                MIN(CASE WHEN monitoring_type IS NOT NULL AND monitoring_type <> '' THEN seq END) AS mon_seq,
-                COALESCE(MIN(CASE WHEN relation = '01' THEN seq END), MIN(seq)) AS head_seq,
-                MIN(household_id) AS given_id
-            FROM {{rows}} WHERE ok GROUP BY household
-        ), w AS (
+        WITH {heads}, w AS (
             SELECT r.household_number AS number, r.region_code,
                 COALESCE(r.attribute, '') AS attribute, COALESCE(r.main_cause, '') AS main_cause,
                 COALESCE(r.standard, '') AS standard, r.registered_year, r.planned_exit_year,
                 r.exit_year, r.status,
                 (r.monitoring_type IS NOT NULL AND r.monitoring_type <> '') AS monitored,
-                COALESCE(r.pathway, '') AS pathway, agg.n_members AS size, r.income,
-                m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since, agg.given_id
-            FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
+                COALESCE(r.pathway, '') AS pathway, r.n_members AS size, r.income,
+                m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since, r.household_id AS given_id
+            FROM heads r
             -- Only the monitored rows (a few in a hundred) to join: the hash is built on them, not on all.
             LEFT JOIN (
                 SELECT seq, monitoring_type, monitoring_since FROM {{rows}}
                 WHERE monitoring_type IS NOT NULL AND monitoring_type <> ''
-            ) m ON m.seq = agg.mon_seq
+            ) m ON m.seq = r.mon_seq
         )
         SELECT w.*, {new_id} AS household_id, h.status AS old_status, h.region_code AS old_region,
             h.main_cause AS old_cause, h.monitored AS old_monitored,
@@ -1553,6 +1654,8 @@ def _merge(
     about = stage.keys["hh"].n_unique() if stage.keys.height else 0
     bulk = direct is not None or (initial and about > DEFER_MIN_HOUSEHOLDS)
     with result.timed("merge: households table"), transaction.atomic():
+        if direct is not None:
+            stage.spanning = direct.spanning()
         chunks = _build_households(stage, None if bulk else MERGE_HOUSEHOLDS)
     households = int(stage.fetch("SELECT COUNT(*) FROM {hh}")[0][0])
     deferred = direct is not None
