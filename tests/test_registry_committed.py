@@ -383,7 +383,7 @@ from xiezuo.registry import importing
 
 result = importing.import_registry(
     {path!r}, actor=get_user_model().objects.get(username="chengde"),
-    data_year=2019, as_of=dt.date(2019, 12, 31),
+    data_year=2019, as_of=dt.date(2019, 12, 31), errors_out={errors!r},
 )
 print(json.dumps([result.counts(), "direct load: household ids" in result.timings]))
 """
@@ -393,7 +393,7 @@ def test_a_first_load_while_another_import_runs_goes_the_ordinary_way(empty_site
     """Another import holds the registry's lock shared: a big first load does not load directly
     (it could not hold the lock alone) but stages and merges as any import does, and lands the same."""
     env = {**empty_site, "XIEZUO_IMPORT_BATCH_ROWS": "4"}
-    script = DIRECT_OR_NOT.format(path=str(FIXTURES / "messy.xlsx"))
+    script = DIRECT_OR_NOT.format(path=str(FIXTURES / "messy.xlsx"), errors=None)
     url = env["DATABASE_URL"]
     with contextlib.ExitStack() as held:
         if url.startswith("postgres"):
@@ -490,13 +490,17 @@ def test_a_direct_load_lands_what_the_ordinary_way_lands(tmp_path: Path, site: d
         env["XIEZUO_DATA_DIR"] = str(tmp_path / name)
         _run([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env)
         _run([*XIEZUO, "testworld"], env)
-        counts, direct = _python(
-            {**env, "XIEZUO_IMPORT_BATCH_ROWS": batch}, DIRECT_OR_NOT.format(path=str(path))
-        )
+        errors = tmp_path / f"{name}-errors.csv"
+        script = DIRECT_OR_NOT.format(path=str(path), errors=str(errors))
+        counts, direct = _python({**env, "XIEZUO_IMPORT_BATCH_ROWS": batch}, script)
         assert direct is want_direct
-        landed.append((counts, _python(env, LANDED)))
-    (counts, state), (ordinary_counts, ordinary_state) = landed
+        landed.append((counts, _python(env, LANDED), errors.read_text(encoding="utf-8-sig")))
+    (counts, state, report), (ordinary_counts, ordinary_state, ordinary_report) = landed
     assert counts == ordinary_counts
+    # The error report (written while the merge runs, on PostgreSQL): one line per rejected row.
+    assert report == ordinary_report
+    assert len(report.strip().splitlines()) == 1 + counts["rejected"]
+    assert "证件号码" in report.splitlines()[0] and "错误原因" in report.splitlines()[0]
     assert counts["read"] == counts["accepted"] + counts["rejected"]
     # One planted error of the synthetic file, and the head of ``twice`` and the member whose ID
     # number it took: one person in two households.
