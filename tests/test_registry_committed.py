@@ -452,6 +452,7 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         .alias("人均纯收入（元）")
     )
     taken = rows.filter((pl.col("户编号") == other) & ~head)["证件号码"][0]
+    first_watched = rows.filter((pl.col("户编号") == watched) & ~head)["i"].min()
     rows = rows.with_columns(
         pl.when((pl.col("户编号") == twice) & head)
         .then(pl.lit(taken))
@@ -461,8 +462,11 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         .then(pl.lit("边缘易致贫户"))
         .otherwise(pl.col("监测对象类型"))
         .alias("监测对象类型"),
+        # The household's first monitored row gives the date (its later members say July).
         pl.when((pl.col("户编号") == watched) & (pl.col("与户主关系") != "户主"))
-        .then(pl.lit("2019-06-01"))
+        .then(
+            pl.when(pl.col("i") == first_watched).then(pl.lit("2019-06-01")).otherwise(pl.lit("2019-07-01"))
+        )
         .otherwise(pl.col("纳入监测日期"))
         .alias("纳入监测日期"),
     )

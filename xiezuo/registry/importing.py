@@ -257,12 +257,13 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("household_id", "bigint"),  # given while reading in a direct load (DirectLoad), else null
     # A direct load's household candidates (DirectLoad.assign): on the row a household's values
     # would come from among its good rows of the batch, the batch's count of its present members
-    # and the seq of its first monitored row; null elsewhere.
+    # and the monitoring of its first monitored row; null elsewhere.
     ("head", "boolean"),
     ("part_size", "integer"),
-    ("part_mon_seq", "bigint"),
+    ("part_mon_kind", "text"),
+    ("part_mon_since", "date"),
 ]
-DIRECT_ONLY = {"head", "part_size", "part_mon_seq"}
+DIRECT_ONLY = {"head", "part_size", "part_mon_kind", "part_mon_since"}
 STAGE_NAMES = [c for c, _ in STAGE_COLUMNS if c not in DIRECT_ONLY]
 STAGE_TYPES = dict(STAGE_COLUMNS)
 BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
@@ -303,6 +304,9 @@ class Stage:
     read from the member row (id = seq + 1) for the few rows that need it."""
     spanning: list[int] = field(default_factory=list)
     """A direct load's households with rows in more than one batch (their candidates are partial)."""
+    rejected_later: set[int] = field(default_factory=set)
+    """The seqs of the rows rejected after they were read (set_errors): the only rejected rows a
+    direct load wrote to the member table, and the only ones whose household ids were given."""
 
     @property
     def rows(self) -> str:
@@ -357,6 +361,7 @@ class Stage:
         """Reject the rows ``seq → errors`` (appended to any errors they had)."""
         if not errors:
             return
+        self.rejected_later.update(errors)
         with connection.cursor() as cursor:
             seqs = list(errors)
             if _pg():
@@ -652,22 +657,24 @@ class DirectLoad:
     def assign(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The batch with the household ids of its good rows, and each household's candidate:
         the row its values come from (the head's, else its first), flagged ``head``, with the
-        batch's count of its present members and the seq of its first monitored row — what
+        batch's count of its present members and the monitoring of its first monitored row — what
         _build_households would find among all its rows, if they are all in this batch and the
         checks across rows reject none of them (else it looks at them all, Stage.recount)."""
         good = frame["ok"]
         ids = self.households.ids(frame["household_number"].filter(good))
         frame = frame.with_columns(household_id=_on_good_rows(ids, good.arg_true(), frame.height))
         seq = pl.col("seq")
+        monitored = ~_blank("monitoring_type")  # the batch's rows are in seq order: first = least seq
         candidates = (
             frame.filter(pl.col("ok"))
             .group_by("household_id")
             .agg(
                 seq.filter(pl.col("relation") == "01").min().fill_null(seq.min()),
                 part_size=_blank("leave_reason").sum().cast(pl.Int32),
-                part_mon_seq=seq.filter(~_blank("monitoring_type")).min(),
+                part_mon_kind=pl.col("monitoring_type").filter(monitored).first(),
+                part_mon_since=pl.col("monitoring_since").filter(monitored).first(),
             )
-            .select("seq", "part_size", "part_mon_seq", head=pl.lit(True))
+            .select("seq", "part_size", "part_mon_kind", "part_mon_since", head=pl.lit(True))
         )
         return frame.join(candidates, on="seq", how="left", maintain_order="left")
 
@@ -714,15 +721,19 @@ class DirectLoad:
     def drop_rejected(stage: Stage) -> None:
         """The members the checks across rows rejected go (before the merge: the member table's
         indexes are built while it runs)."""
+        # The rows rejected while reading were never written: only those rejected since go (by
+        # id, not by a scan of the staging rows).
+        ids = sorted(seq + 1 for seq in stage.rejected_later)
         with transaction.atomic():
-            if _pg():
-                stage.execute(
-                    "DELETE FROM registry_member m USING {rows} s WHERE NOT s.ok AND m.id = s.seq + 1"
-                )
-            else:
-                stage.execute(
-                    "DELETE FROM registry_member WHERE id IN (SELECT seq + 1 FROM {rows} WHERE NOT ok)"
-                )
+            for start in range(0, len(ids), 50_000):
+                part = ids[start : start + 50_000]
+                if _pg():
+                    stage.execute("DELETE FROM registry_member WHERE id = ANY(%s)", [part])
+                else:
+                    stage.execute(
+                        "DELETE FROM registry_member WHERE id IN (SELECT value FROM json_each(%s))",
+                        [json.dumps(part)],
+                    )
 
     @staticmethod
     def finish(stage: Stage) -> None:
@@ -1555,6 +1566,9 @@ HEAD_VALUES = ", ".join(
 )
 
 
+FIRST_MONITORING = "m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since"
+
+
 def _recount_table(stage: Stage, sizes: str) -> None:
     """The households of a direct load whose candidate rows do not tell — met in more than one
     batch, or with a row the checks across rows rejected after it was read — each first as its id
@@ -1565,11 +1579,19 @@ def _recount_table(stage: Stage, sizes: str) -> None:
     create = "CREATE UNLOGGED TABLE {rc}" if pg else "CREATE TEMP TABLE {rc}"
     stage.execute("DROP TABLE IF EXISTS {rc}")
     stage.execute(
-        f"""{create} AS SELECT DISTINCT household_id, 0 AS n_members, CAST(NULL AS bigint) AS mon_seq,
-            CAST(NULL AS bigint) AS head_seq
-        FROM {{rows}} WHERE NOT ok AND household_id IS NOT NULL"""
+        f"""{create} AS SELECT household_id, 0 AS n_members, CAST(NULL AS bigint) AS mon_seq,
+            CAST(NULL AS bigint) AS head_seq FROM {{rows}} WHERE false"""
     )
+    later = sorted(stage.rejected_later)
     with connection.cursor() as cursor:
+        for start in range(0, len(later), 50_000):  # found by seq (indexed), not by a scan
+            part = later[start : start + 50_000]
+            cursor.execute(
+                f"INSERT INTO {stage.recount} (household_id, n_members) SELECT DISTINCT household_id, 0 "
+                f"FROM {stage.rows} WHERE household_id IS NOT NULL AND "
+                + ("seq = ANY(%s)" if pg else "seq IN (SELECT value FROM json_each(%s))"),
+                [part if pg else json.dumps(part)],
+            )
         for start in range(0, len(stage.spanning), 50_000):
             cursor.executemany(
                 f"INSERT INTO {stage.recount} (household_id, n_members) VALUES (%s, 0)",
@@ -1613,11 +1635,13 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         # since, are aggregated from all their rows (10 M people: the aggregate of every row and
         # the join back to the rows took 13-18 s).
         _recount_table(stage, sizes)
+        # A candidate carries its household's first monitoring too; the few recounted households
+        # find theirs by seq.
         heads = f"""heads AS (
-            SELECT {HEAD_VALUES}, rc.n_members, rc.mon_seq
-            FROM {{rc}} rc JOIN {{rows}} r ON r.seq = rc.head_seq
+            SELECT {HEAD_VALUES}, rc.n_members, {FIRST_MONITORING}
+            FROM {{rc}} rc JOIN {{rows}} r ON r.seq = rc.head_seq LEFT JOIN {{rows}} m ON m.seq = rc.mon_seq
             UNION ALL
-            SELECT {HEAD_VALUES}, r.part_size, r.part_mon_seq FROM {{rows}} r
+            SELECT {HEAD_VALUES}, r.part_size, r.part_mon_kind, r.part_mon_since FROM {{rows}} r
             WHERE r.ok AND r.head AND r.household_id NOT IN (SELECT household_id FROM {{rc}})
         )"""
     else:
@@ -1625,7 +1649,13 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         heads = f"""agg AS (
             SELECT household_number, {sizes} FROM {{rows}} WHERE ok GROUP BY household_number
         ), heads AS (
-            SELECT {HEAD_VALUES}, agg.n_members, agg.mon_seq FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
+            SELECT {HEAD_VALUES}, agg.n_members, {FIRST_MONITORING}
+            FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
+            -- Only the monitored rows (a few in a hundred) to join: the hash is built on them, not on all.
+            LEFT JOIN (
+                SELECT seq, monitoring_type, monitoring_since FROM {{rows}}
+                WHERE monitoring_type IS NOT NULL AND monitoring_type <> ''
+            ) m ON m.seq = agg.mon_seq
         )"""
     stage.execute(
         f"""{create} AS
@@ -1636,13 +1666,8 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
                 r.exit_year, r.status,
                 (r.monitoring_type IS NOT NULL AND r.monitoring_type <> '') AS monitored,
                 COALESCE(r.pathway, '') AS pathway, r.n_members AS size, r.income,
-                m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since, r.household_id AS given_id
+                r.mon_kind, r.mon_since, r.household_id AS given_id
             FROM heads r
-            -- Only the monitored rows (a few in a hundred) to join: the hash is built on them, not on all.
-            LEFT JOIN (
-                SELECT seq, monitoring_type, monitoring_since FROM {{rows}}
-                WHERE monitoring_type IS NOT NULL AND monitoring_type <> ''
-            ) m ON m.seq = r.mon_seq
         )
         SELECT w.*, {new_id} AS household_id, h.status AS old_status, h.region_code AS old_region,
             h.main_cause AS old_cause, h.monitored AS old_monitored,
