@@ -483,11 +483,12 @@ class Sealer:
 
 
 class StageWriter:
-    """Writes staged batches. On PostgreSQL, outside a transaction, a thread with its own
-    connection does it, so the server parses one batch's COPY while this process reads and
-    validates the next (at most one batch in flight: memory stays flat). Elsewhere (SQLite's
-    staging table is private to its connection; inside a transaction another connection would not
-    see the table) it writes in place."""
+    """Makes and writes staged batches. On PostgreSQL, outside a transaction, a thread with its
+    own connection does it — puts the sealed columns back into the batch, gives a direct load's
+    household ids, COPYs — while this process's main thread reads and validates the next batch (at
+    most one batch in flight: memory stays flat). Elsewhere (SQLite's staging table is private to
+    its connection; inside a transaction another connection would not see the table) it works in
+    place."""
 
     def __init__(self, stage: Stage, result: ImportResult) -> None:
         self._stage = stage
@@ -504,13 +505,18 @@ class StageWriter:
                 self._stage.write(frame, direct.stage_names)
                 direct.write_members(frame)
 
-    def write(self, frame: pl.DataFrame, direct: DirectLoad | None = None) -> None:
+    def _make_and_write(self, make: Callable[[], pl.DataFrame], direct: DirectLoad | None) -> None:
+        frame = make()
+        with self._result.timed("stage write"):
+            self._write(frame, direct)
+
+    def write(self, make: Callable[[], pl.DataFrame], direct: DirectLoad | None = None) -> None:
+        """Make the batch (``make``, in the order batches are given) and write it."""
         if self._pool is None:
-            with self._result.timed("stage write"):
-                self._write(frame, direct)
+            self._make_and_write(make, direct)
             return
         self.wait()
-        self._pending = self._pool.submit(self._write, frame, direct)
+        self._pending = self._pool.submit(self._make_and_write, make, direct)
 
     def wait(self) -> None:
         if self._pending is not None:
@@ -1200,20 +1206,25 @@ def _stage_file(
     def flush(item: tuple[pl.DataFrame, np.ndarray, Callable[[], tuple[pl.Series, ...]]], more: bool) -> None:
         nonlocal read
         frame, ok, sealed = item
-        with result.timed("seal (waiting for the workers)"):
-            done = sealed()
-        with result.timed("seal (columns back into the batch)"):
-            staged = _with_sealed(frame, ok, done)
         # A file of more than one batch goes straight into an empty registry (DirectLoad).
         load = direct() if direct is not None and (more or direct.started is not None) else None
         if load is not None:
             stage.direct = True
-            with result.timed("direct load: household ids"):
-                staged = load.assign(staged)
-        writer.write(staged, load)
-        with result.timed("keys"):
-            keys.append(_hmac_key64(staged))
-        read += staged.height
+
+        def make() -> pl.DataFrame:  # on the writer's thread, if it has one, batch after batch
+            with result.timed("seal (waiting for the workers)"):
+                done = sealed()
+            with result.timed("seal (columns back into the batch)"):
+                staged = _with_sealed(frame, ok, done)
+            if load is not None:
+                with result.timed("direct load: household ids"):
+                    staged = load.assign(staged)
+            with result.timed("keys"):
+                keys.append(_hmac_key64(staged))
+            return staged
+
+        writer.write(make, load)
+        read += frame.height
         if progress:
             progress(read, None, f"已读取 {read} 行")
 
