@@ -11,7 +11,8 @@ On the same synthetic CSV (``xiezuo synth registry --format csv``, cached under 
 - ``bulk_create``: Django ``Member.objects.bulk_create(batch_size=5000)`` of the already validated
   member rows (the rows the import wrote, dumped after it) into the member table with its indexes
   (households are put in first, untimed);
-- ``raw``: ``COPY`` (PostgreSQL) / ``executemany`` (SQLite) of the same rows into the member table
+- ``raw``: binary ``COPY`` (PostgreSQL, pgpq, as the import writes its stage) / ``executemany``
+  (SQLite) of the same rows into the member table
   with its secondary indexes dropped, and the indexes built afterwards (timed);
 - ``incremental``: ``import_registry`` of a file of ``--changed`` people (whole households; income
   changed for all of them, a tenth of the households put under monitoring) into the loaded registry;
@@ -272,9 +273,28 @@ def w_bulk_create(dump: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": n, **_rss()}
 
 
+def _copy_binary(table: str, columns: list[str], path: Path) -> int:
+    """Binary ``COPY`` of a parquet file's batches (pgpq, as the import writes its stage)."""
+    import polars as pl
+    import pyarrow.parquet as pq
+    from django.db import connection
+
+    from xiezuo.core.pgcopy import column_types, copy_frame
+
+    n = 0
+    with connection.cursor() as cursor:
+        types = column_types(cursor.cursor, table, columns)
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=100_000, columns=columns):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            copy_frame(cursor.cursor, table, frame, types)
+            n += frame.height
+    return n
+
+
 def w_raw(dump: str) -> dict[str, Any]:
     _setup_django()
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from xiezuo.core.bulk import insert_rows
     from xiezuo.registry.importing import defer_indexes, restore_indexes
@@ -285,7 +305,10 @@ def w_raw(dump: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     defer_indexes()
     with transaction.atomic():
-        n = insert_rows(Member, _member_columns(), _parquet_rows(d / "member.parquet"))
+        if connection.vendor == "postgresql":
+            n = _copy_binary(Member._meta.db_table, _member_columns(), d / "member.parquet")
+        else:
+            n = insert_rows(Member, _member_columns(), _parquet_rows(d / "member.parquet"))
     restore_indexes()
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "rows": n, **_rss()}
@@ -503,8 +526,11 @@ def _bench_database(
         with pg_cluster(database="template_registry") as cluster:
             SERVER_PID = int((cluster.data / "postmaster.pid").read_text().split()[0])
             out["version"] = cluster.server_version()
-            _run("setup", cluster.url_for("template_registry"), work)
-            run_all()
+            try:
+                _run("setup", cluster.url_for("template_registry"), work)
+                run_all()
+            finally:
+                SERVER_PID = None
     shutil.rmtree(work, ignore_errors=True)
     return out
 
