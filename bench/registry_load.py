@@ -418,6 +418,9 @@ def _data(cache: Path, people: int, seed: int, changed: int) -> tuple[Path, Path
     base = cache / f"registry-p{people}-s{seed}"
     csv_path = base / "registry.csv"
     if not csv_path.exists():
+        # Generated beside the cache and renamed into it whole: a run cut short leaves no half file.
+        partial = base.with_name(base.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
         print(f"generating {people} people → {base}", flush=True)
         subprocess.run(
             [
@@ -429,13 +432,15 @@ def _data(cache: Path, people: int, seed: int, changed: int) -> tuple[Path, Path
                 "--seed",
                 str(seed),
                 "--out",
-                str(base),
+                str(partial),
                 "--format",
                 "csv",
             ],
             check=True,
             env=_env("sqlite:///:memory:", cache / "xiezuo-data"),
         )
+        shutil.rmtree(base, ignore_errors=True)
+        partial.rename(base)
     changed_path = base / f"changed-{changed}.csv"
     if not changed_path.exists():
         import polars as pl
@@ -457,7 +462,8 @@ def _data(cache: Path, people: int, seed: int, changed: int) -> tuple[Path, Path
             .otherwise(pl.col("纳入监测日期"))
             .alias("纳入监测日期"),
         )
-        part.write_csv(changed_path)
+        part.write_csv(changed_path.with_suffix(".partial"))
+        changed_path.with_suffix(".partial").rename(changed_path)
         del df, numbers
     return csv_path, changed_path
 
