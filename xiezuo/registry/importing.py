@@ -28,11 +28,13 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 from django.db import DatabaseError, connection, transaction
 
 from xiezuo.core import audit, pgcopy
 from xiezuo.core.crypto import get_cipher
 from xiezuo.core.scope import Scope, scope_for
+from xiezuo.core.sqlite_writer import SqliteWriter
 from xiezuo.core.tabular import Summary
 from xiezuo.core.tabular.errors import CellError, ParsedRow, write_errors
 from xiezuo.regions.models import CodeHistory, Region
@@ -486,16 +488,23 @@ class StageWriter:
     """Makes and writes staged batches. On PostgreSQL, outside a transaction, a thread with its
     own connection does it — puts the sealed columns back into the batch, gives a direct load's
     household ids, COPYs — while this process's main thread reads and validates the next batch (at
-    most one batch in flight: memory stays flat). Elsewhere (SQLite's staging table is private to
-    its connection; inside a transaction another connection would not see the table) it works in
-    place."""
+    most one batch in flight: memory stays flat). On SQLite the staging table is private to this
+    connection (a temporary table), so batches are made and staged here; a direct load's member
+    rows, the other half of the writing, go to the member table from a process of its own
+    meanwhile (:class:`~xiezuo.core.sqlite_writer.SqliteWriter`: a thread would wait for Python's
+    lock; the temporary table is a database file of its own, so the two connections do not wait
+    for each other's writes). Inside a transaction another connection would not see what it
+    wrote, and an in-memory database is this connection's alone: everything is done in place."""
 
     def __init__(self, stage: Stage, result: ImportResult) -> None:
         self._stage = stage
         self._result = result
-        threaded = _pg() and not connection.in_atomic_block
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-stage") if threaded else None
+        outside = not connection.in_atomic_block
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-stage") if _pg() and outside else None
         self._pending: Future[None] | None = None
+        # SQLite: a direct load's member rows to a process of its own (started with the first batch).
+        self._apart = not _pg() and outside and not connection.is_in_memory_db()  # type: ignore[attr-defined]
+        self._members: SqliteWriter | None = None
 
     def _write(self, frame: pl.DataFrame, direct: DirectLoad | None) -> None:
         with transaction.atomic():
@@ -512,11 +521,29 @@ class StageWriter:
 
     def write(self, make: Callable[[], pl.DataFrame], direct: DirectLoad | None = None) -> None:
         """Make the batch (``make``, in the order batches are given) and write it."""
-        if self._pool is None:
+        if self._pool is not None:
+            self.wait()
+            self._pending = self._pool.submit(self._make_and_write, make, direct)
+        elif self._apart and direct is not None:
+            frame = make()
+            with self._result.timed("stage write"), connection.cursor() as cursor:
+                # Not atomic(): its BEGIN IMMEDIATE would take the database's write lock, and the
+                # writing process would wait for it. A deferred transaction that writes only the
+                # temporary table locks only that.
+                cursor.execute("BEGIN DEFERRED")
+                try:
+                    self._stage.write(frame, direct.stage_names)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            members = direct.member_frame(frame).with_columns(cs.date().dt.to_string("%Y-%m-%d"))
+            if self._members is None:
+                self._members = SqliteWriter(connection.settings_dict["NAME"], "registry_member", MEMBER_COPY)
+            with self._result.timed("stage write (waiting for the writer)"):
+                self._members.submit(members.to_arrow())
+        else:
             self._make_and_write(make, direct)
-            return
-        self.wait()
-        self._pending = self._pool.submit(self._make_and_write, make, direct)
 
     def wait(self) -> None:
         if self._pending is not None:
@@ -525,7 +552,16 @@ class StageWriter:
                 pending.result()
 
     def close(self) -> None:
-        """Wait for the last batch (raising its error, if any) and close the thread's connection."""
+        """Wait for the last batch (raising its error, if any) and close the thread's connection
+        or end the writing process."""
+        if self._members is not None:
+            members, self._members = self._members, None
+            try:
+                with self._result.timed("stage write (waiting for the writer)"):
+                    members.close()
+            except BaseException:
+                members.kill()
+                raise
         if self._pool is None:
             return
         try:
@@ -635,9 +671,8 @@ class DirectLoad:
     def __init__(self, dataset_id: int) -> None:
         self.dataset_id = dataset_id
         # Every good row goes to the member table (a repeated person too, until the checks across
-        # rows reject it); PostgreSQL reads the keyed hash, 64 characters a row, from there, SQLite
-        # (where rows are not dearer to stage than to join) stages it as well.
-        self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"] if _pg() else DIRECT_STAGE_NAMES
+        # rows reject it), so the keyed hash, 64 characters a row, is read from there.
+        self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"]
         self.building: list[Future[None]] = []  # index builds of tables already final (indexes_meanwhile)
         self.member_types: list[str] = []  # PostgreSQL: the member columns' types, for binary COPY
         with connection.cursor() as cursor:
@@ -690,13 +725,17 @@ class DirectLoad:
             return []
         return np.unique(np.concatenate(self.households.seen_again)).tolist()
 
-    def write_members(self, frame: pl.DataFrame) -> None:
+    def member_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The batch's member rows (MEMBER_COPY)."""
         blank = ("relation", "entry_reason", "leave_reason")
-        members = frame.filter(pl.col("ok")).select(
+        return frame.filter(pl.col("ok")).select(
             (pl.col("seq") + 1).alias("id"),
             *[pl.col(c).fill_null("") if c in blank else pl.col(c) for c in MEMBER_COPY[1:-1]],
             pl.lit(self.dataset_id, dtype=pl.Int64).alias("last_dataset_id"),
         )
+
+    def write_members(self, frame: pl.DataFrame) -> None:
+        members = self.member_frame(frame)
         with connection.cursor() as cursor:
             if _pg():
                 pgcopy.copy_frame(cursor.cursor, "registry_member", members, self.member_types)
@@ -1294,7 +1333,8 @@ def _check_and_merge(
         else:
             # SQLite plans no hash joins: the checks across rows and the merge look rows up by household.
             stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_household ON {{rows}} (household_number)")
-            stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
+            if not stage.direct:  # a direct load stages no hash
+                stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
         total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
     if not (summary.read or total):
         reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
@@ -1389,11 +1429,12 @@ def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope, registered
     if keys.height:
         repeated = keys.filter(pl.col("h").is_duplicated())["seq"].to_list()
         if repeated:
-            if stage.direct and _pg():
+            if stage.direct:  # the hash is in the member table only
                 rows = stage.fetch(
                     "SELECT s.seq, m.id_hmac, s.household_number, s.row_number FROM {rows} s "
-                    "JOIN registry_member m ON m.id = s.seq + 1 WHERE s.seq = ANY(%s)",
-                    [repeated],
+                    "JOIN registry_member m ON m.id = s.seq + 1 WHERE "
+                    + ("s.seq = ANY(%s)" if _pg() else "s.seq IN (SELECT value FROM json_each(%s))"),
+                    [repeated if _pg() else json.dumps(repeated)],
                 )
             else:
                 rows = _rows_by_seq(stage, repeated, "seq, id_hmac, household_number, row_number")
