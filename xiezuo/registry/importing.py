@@ -673,8 +673,10 @@ class DirectLoad:
     def __init__(self, dataset_id: int) -> None:
         self.dataset_id = dataset_id
         # Every good row goes to the member table (a repeated person too, until the checks across
-        # rows reject it), so the keyed hash, 64 characters a row, is read from there.
-        self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"]
+        # rows reject it), so PostgreSQL reads the keyed hash, 64 characters a row, from there.
+        # SQLite stages it (10 M people: no slower to write) but without an index: the repeated
+        # rows are fetched by seq, and 100 000 random lookups in the member table took 3.6 s.
+        self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"] if _pg() else DIRECT_STAGE_NAMES
         self.building: list[Future[None]] = []  # index builds of tables already final (indexes_meanwhile)
         self.member_types: list[str] = []  # PostgreSQL: the member columns' types, for binary COPY
         with connection.cursor() as cursor:
@@ -1336,7 +1338,7 @@ def _check_and_merge(
         else:
             # SQLite plans no hash joins: the checks across rows and the merge look rows up by household.
             stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_household ON {{rows}} (household_number)")
-            if not stage.direct:  # a direct load stages no hash
+            if not stage.direct:  # a direct load's checks fetch its staged hashes by seq only
                 stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
         total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
     if not (summary.read or total):
@@ -1379,29 +1381,35 @@ def _check_and_merge(
 
 
 class _ErrorReport:
-    """The error report, written while the merge runs where it can be (PostgreSQL outside a
-    transaction: the staging table is committed and another connection reads it), else first.
-    It reads the rejected rows from the file again (10 M people: 8.4 s) while the merge mostly
-    waits for the server."""
+    """The error report, written while the merge runs where it can be, else first. It reads the
+    rejected rows from the file again (10 M people: 8.4 s) while the merge mostly waits for the
+    database: on PostgreSQL outside a transaction a thread does all of it (the staging table is
+    committed and its own connection reads it); on SQLite outside a transaction the rejected rows'
+    numbers and errors are read here (the staging table is this connection's) and a thread reads
+    the file and writes the report, touching no database."""
 
     def __init__(self, stage: Stage, path: Path, out: str | Path, result: ImportResult) -> None:
         self._result = result
         self._future: Future[str] | None = None
-        if _pg() and not connection.in_atomic_block:
-            pool = ThreadPoolExecutor(1, thread_name_prefix="registry-errors")
-            self._future = pool.submit(self._write, stage, path, out, True)
-            pool.shutdown(wait=False)
+        if connection.in_atomic_block:
+            with result.timed("error report"):
+                result.errors_file = str(write_errors(out, _rejected_rows(_rejected(stage), path)))
+            return
+        pool = ThreadPoolExecutor(1, thread_name_prefix="registry-errors")
+        if _pg():
+            self._future = pool.submit(self._write_from, stage, path, out)
         else:
             with result.timed("error report"):
-                result.errors_file = self._write(stage, path, out, False)
+                rejected = _rejected(stage)
+            self._future = pool.submit(lambda: str(write_errors(out, _rejected_rows(rejected, path))))
+        pool.shutdown(wait=False)
 
     @staticmethod
-    def _write(stage: Stage, path: Path, out: str | Path, own_connection: bool) -> str:
+    def _write_from(stage: Stage, path: Path, out: str | Path) -> str:
         try:
-            return str(write_errors(out, _rejected_rows(stage, path)))
+            return str(write_errors(out, _rejected_rows(_rejected(stage), path)))
         finally:
-            if own_connection:
-                connection.close()  # this thread's connection
+            connection.close()  # this thread's connection
 
     def wait(self) -> None:
         if self._future is not None:
@@ -1437,13 +1445,6 @@ def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope, registered
                     "SELECT s.seq, m.id_hmac, s.household_number, s.row_number FROM {rows} s "
                     "JOIN registry_member m ON m.id = s.seq + 1 WHERE s.seq = ANY(%s)",
                     [repeated],
-                )
-            elif stage.direct:  # each row's member by its id, never a scan of the member table
-                rows = _rows_by_seq(
-                    stage,
-                    repeated,
-                    "seq, (SELECT m.id_hmac FROM registry_member m WHERE m.id = seq + 1), "
-                    "household_number, row_number",
                 )
             else:
                 rows = _rows_by_seq(stage, repeated, "seq, id_hmac, household_number, row_number")
@@ -1537,14 +1538,18 @@ def _placed(
     )
 
 
-def _rejected_rows(stage: Stage, path: Path) -> Iterator[ParsedRow]:
-    """The rejected rows with their original cells, read again from the file (never stored)."""
-    rejected = {
+def _rejected(stage: Stage) -> dict[int, tuple[str, int, list[list[Any]]]]:
+    """The rejected rows: seq → (source, row number, errors)."""
+    return {
         seq: (source, row, json.loads(errors))
         for seq, source, row, errors in stage.fetch(
             "SELECT seq, source, row_number, errors FROM {rows} WHERE NOT ok ORDER BY seq"
         )
     }
+
+
+def _rejected_rows(rejected: dict[int, tuple[str, int, list[list[Any]]]], path: Path) -> Iterator[ParsedRow]:
+    """The rejected rows with their original cells, read again from the file (never stored)."""
     if not rejected:
         return
     plain = plain_rows(path, REGISTRY, {row for _source, row, _errors in rejected.values()})
