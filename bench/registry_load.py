@@ -12,8 +12,8 @@ On the same synthetic CSV (``xiezuo synth registry --format csv``, cached under 
   member rows (the rows the import wrote, dumped after it) into the member table with its indexes
   (households are put in first, untimed);
 - ``raw``: binary ``COPY`` (PostgreSQL, pgpq, as the import writes its stage) / ``executemany``
-  (SQLite) of the same rows into the member table
-  with its secondary indexes dropped, and the indexes built afterwards (timed);
+  (SQLite) of the same rows into the member table with its secondary indexes dropped, and the
+  indexes built afterwards (timed);
 - ``incremental``: ``import_registry`` of a file of ``--changed`` people (whole households; income
   changed for all of them, a tenth of the households put under monitoring) into the loaded registry;
 - ``queries``: the household list as the page asks it (first page + counts by status), unfiltered

@@ -25,7 +25,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import Any
 
 HEADER = struct.Struct("<Q")
 PART = 10_000
@@ -106,11 +106,6 @@ def _die_with_parent() -> None:
         pass  # not Linux: the end of input still stops the child
 
 
-def _read(stream: IO[bytes], n: int) -> bytes:
-    data = stream.read(n)
-    return data if data is not None else b""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     import pyarrow as pa
 
@@ -123,11 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     source, answer = sys.stdin.buffer, sys.stdout
     try:
         while True:
-            head = _read(source, HEADER.size)
+            head = source.read(HEADER.size)
             if len(head) < HEADER.size:
                 return 0
             (size,) = HEADER.unpack(head)
-            data = _read(source, size)
+            data = source.read(size)
             try:
                 rows = pa.ipc.open_stream(data).read_all().select(names)
                 del data

@@ -296,6 +296,14 @@ def _pg() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _one_of(column: str, values: list[Any]) -> tuple[str, Any]:
+    """``column`` is one of ``values``: the condition and its one parameter (PostgreSQL: an array;
+    SQLite: a JSON list read by json_each)."""
+    if _pg():
+        return f"{column} = ANY(%s)", values
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(values)
+
+
 @dataclass
 class Stage:
     """The import's staging tables: rows (``rows``) and, once checked, households (``households``)."""
@@ -367,14 +375,8 @@ class Stage:
             return
         self.rejected_later.update(errors)
         with connection.cursor() as cursor:
-            seqs = list(errors)
-            if _pg():
-                cursor.execute(f"SELECT seq, errors FROM {self.rows} WHERE seq = ANY(%s)", [seqs])
-            else:
-                cursor.execute(
-                    f"SELECT seq, errors FROM {self.rows} WHERE seq IN (SELECT value FROM json_each(%s))",
-                    [json.dumps(seqs)],
-                )
+            where, param = _one_of("seq", list(errors))
+            cursor.execute(f"SELECT seq, errors FROM {self.rows} WHERE {where}", [param])
             old = {seq: json.loads(e) if e else [] for seq, e in cursor.fetchall()}
             new = [(json.dumps([*old.get(s, []), *e], ensure_ascii=False), s) for s, e in errors.items()]
             if _pg():
@@ -776,14 +778,8 @@ class DirectLoad:
         ids = sorted(seq + 1 for seq in stage.rejected_later)
         with transaction.atomic():
             for start in range(0, len(ids), 50_000):
-                part = ids[start : start + 50_000]
-                if _pg():
-                    stage.execute("DELETE FROM registry_member WHERE id = ANY(%s)", [part])
-                else:
-                    stage.execute(
-                        "DELETE FROM registry_member WHERE id IN (SELECT value FROM json_each(%s))",
-                        [json.dumps(part)],
-                    )
+                where, param = _one_of("id", ids[start : start + 50_000])
+                stage.execute(f"DELETE FROM registry_member WHERE {where}", [param])
 
     @staticmethod
     def finish(stage: Stage) -> None:
@@ -1393,7 +1389,7 @@ class _ErrorReport:
         self._future: Future[str] | None = None
         if connection.in_atomic_block:
             with result.timed("error report"):
-                result.errors_file = str(write_errors(out, _rejected_rows(_rejected(stage), path)))
+                result.errors_file = self._write(_rejected(stage), path, out)
             return
         pool = ThreadPoolExecutor(1, thread_name_prefix="registry-errors")
         if _pg():
@@ -1401,13 +1397,17 @@ class _ErrorReport:
         else:
             with result.timed("error report"):
                 rejected = _rejected(stage)
-            self._future = pool.submit(lambda: str(write_errors(out, _rejected_rows(rejected, path))))
+            self._future = pool.submit(self._write, rejected, path, out)
         pool.shutdown(wait=False)
 
     @staticmethod
-    def _write_from(stage: Stage, path: Path, out: str | Path) -> str:
+    def _write(rejected: dict[int, tuple[str, int, list[list[Any]]]], path: Path, out: str | Path) -> str:
+        return str(write_errors(out, _rejected_rows(rejected, path)))
+
+    @classmethod
+    def _write_from(cls, stage: Stage, path: Path, out: str | Path) -> str:
         try:
-            return str(write_errors(out, _rejected_rows(_rejected(stage), path)))
+            return cls._write(_rejected(stage), path, out)
         finally:
             connection.close()  # this thread's connection
 
@@ -1506,20 +1506,13 @@ def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope, registered
 
 
 def _rows_by_seq(stage: Stage, seqs: list[int], columns: str) -> list[tuple[Any, ...]]:
-    if _pg():
-        return stage.fetch(f"SELECT {columns} FROM {{rows}} WHERE seq = ANY(%s)", [seqs])
-    return stage.fetch(
-        f"SELECT {columns} FROM {{rows}} WHERE seq IN (SELECT value FROM json_each(%s))", [json.dumps(seqs)]
-    )
+    where, param = _one_of("seq", seqs)
+    return stage.fetch(f"SELECT {columns} FROM {{rows}} WHERE {where}", [param])
 
 
 def _rows_by_hmac(stage: Stage, hmacs: list[str]) -> list[tuple[Any, ...]]:
-    if _pg():
-        return stage.fetch("SELECT seq, id_hmac FROM {rows} WHERE ok AND id_hmac = ANY(%s)", [hmacs])
-    return stage.fetch(
-        "SELECT seq, id_hmac FROM {rows} WHERE ok AND id_hmac IN (SELECT value FROM json_each(%s))",
-        [json.dumps(hmacs)],
-    )
+    where, param = _one_of("id_hmac", hmacs)
+    return stage.fetch(f"SELECT seq, id_hmac FROM {{rows}} WHERE ok AND {where}", [param])
 
 
 def _placed(
@@ -1650,15 +1643,14 @@ def _recount_table(stage: Stage, sizes: str) -> None:
             CAST(NULL AS bigint) AS head_seq FROM {{rows}} WHERE false"""
     )
     later = sorted(stage.rejected_later)
+    for start in range(0, len(later), 50_000):  # found by seq (indexed), not by a scan
+        where, param = _one_of("seq", later[start : start + 50_000])
+        stage.execute(
+            "INSERT INTO {rc} (household_id, n_members) SELECT DISTINCT household_id, 0 "
+            f"FROM {{rows}} WHERE household_id IS NOT NULL AND {where}",
+            [param],
+        )
     with connection.cursor() as cursor:
-        for start in range(0, len(later), 50_000):  # found by seq (indexed), not by a scan
-            part = later[start : start + 50_000]
-            cursor.execute(
-                f"INSERT INTO {stage.recount} (household_id, n_members) SELECT DISTINCT household_id, 0 "
-                f"FROM {stage.rows} WHERE household_id IS NOT NULL AND "
-                + ("seq = ANY(%s)" if pg else "seq IN (SELECT value FROM json_each(%s))"),
-                [part if pg else json.dumps(part)],
-            )
         for start in range(0, len(stage.spanning), 50_000):
             cursor.executemany(
                 f"INSERT INTO {stage.recount} (household_id, n_members) VALUES (%s, 0)",
@@ -2274,9 +2266,9 @@ def _sqlite_table_uniques_off(cursor: Any) -> list[tuple[str, str, str, str]]:
 
 
 @contextlib.contextmanager
-def sqlite_cache(mb: int | None = None) -> Iterator[None]:
+def sqlite_cache() -> Iterator[None]:
     """SQLite: the page cache of this connection's temporary tables (the staging table, the
-    merge's household table) is ``mb`` (SQLITE_MERGE_CACHE_MB) inside, as it was after. The
+    merge's household table) is SQLITE_MERGE_CACHE_MB inside, as it was after. The
     merge scans and groups them again and again (10 M people: 261 -> 245 s); the registry's own
     tables keep the default cache (256 MB for them too made the index builds slower, 39 -> 49
     s). Only around the merge: while reading, the staging table's pages would fill it while the
@@ -2288,7 +2280,7 @@ def sqlite_cache(mb: int | None = None) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA temp.cache_size")
         before = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA temp.cache_size = -{(mb or SQLITE_MERGE_CACHE_MB) * 1024}")
+        cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_MERGE_CACHE_MB * 1024}")
     try:
         yield
     finally:
