@@ -456,7 +456,10 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A synthetic file of Chengde County arranged so that a household's values cannot be read off
     the first row the reader meets: heads after their members, a head in a later batch than its
     household, heads rejected by the checks across rows, a member monitored but not the head, and
-    incomes that differ between a household's rows (so the row chosen shows)."""
+    incomes that differ between a household's rows (so the row chosen shows) — but for two
+    households whose rows agree, as most do (a direct load stages their other rows without the
+    household's values): the head of one is rejected (its ID number is a member's of the other),
+    so its values come from a row staged without them."""
     import polars as pl
 
     from xiezuo.synth.registry import generate
@@ -466,19 +469,23 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     sizes = rows.group_by("户编号").len().filter(pl.col("len") >= 3).sort("户编号")["户编号"].to_list()
     late, behind, twice, watched = sizes[0], sizes[1], sizes[2], sizes[3]
     other = sizes[-1]  # far from ``twice``: its member's ID number goes to twice's head
+    agreed, agreed_other = sizes[4], sizes[-2]  # the same, their rows agreeing
     head = pl.col("与户主关系") == "户主"
     # Members' incomes one yuan above their head's: the household's income says which row it took.
     rows = rows.with_columns(
-        pl.when(head)
+        pl.when(head | pl.col("户编号").is_in([agreed, agreed_other]))
         .then(pl.col("人均纯收入（元）"))
         .otherwise((pl.col("人均纯收入（元）").cast(pl.Int64) + 1).cast(pl.String))
         .alias("人均纯收入（元）")
     )
     taken = rows.filter((pl.col("户编号") == other) & ~head)["证件号码"][0]
+    taken_agreed = rows.filter((pl.col("户编号") == agreed_other) & ~head)["证件号码"][0]
     first_watched = rows.filter((pl.col("户编号") == watched) & ~head)["i"].min()
     rows = rows.with_columns(
         pl.when((pl.col("户编号") == twice) & head)
         .then(pl.lit(taken))
+        .when((pl.col("户编号") == agreed) & head)
+        .then(pl.lit(taken_agreed))
         .otherwise(pl.col("证件号码"))
         .alias("证件号码"),
         pl.when((pl.col("户编号") == watched) & (pl.col("与户主关系") != "户主"))
@@ -502,7 +509,7 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     )
     path = tmp_path / "awkward.csv"
     rows.sort(order, maintain_order=True).drop("i").write_csv(path)
-    return path, {"late": late, "behind": behind, "twice": twice, "watched": watched}
+    return path, {"late": late, "behind": behind, "twice": twice, "watched": watched, "agreed": agreed}
 
 
 def test_a_direct_load_lands_what_the_ordinary_way_lands(tmp_path: Path, site: dict[str, str]) -> None:
@@ -529,13 +536,13 @@ def test_a_direct_load_lands_what_the_ordinary_way_lands(tmp_path: Path, site: d
     assert len(report.strip().splitlines()) == 1 + counts["rejected"]
     assert "证件号码" in report.splitlines()[0] and "错误原因" in report.splitlines()[0]
     assert counts["read"] == counts["accepted"] + counts["rejected"]
-    # One planted error of the synthetic file, and the head of ``twice`` and the member whose ID
-    # number it took: one person in two households.
+    # One planted error of the synthetic file, and the heads of ``twice`` and ``agreed`` and the
+    # members whose ID numbers they took: one person in two households, twice.
     assert counts == {
         "read": 400,
-        "accepted": 397,
-        "rejected": 3,
-        "created": 397,
+        "accepted": 395,
+        "rejected": 5,
+        "created": 395,
         "updated": 0,
         "unchanged": 0,
     }

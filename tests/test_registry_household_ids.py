@@ -55,3 +55,31 @@ def test_many_batches_match_a_plain_dictionary() -> None:
             plain.setdefault(n, len(plain) + 1)
         assert ids.ids(pl.Series(numbers)).to_list() == [plain[n] for n in numbers]
     assert len(ids) == len(plain)
+
+
+def test_a_direct_loads_other_rows_are_staged_without_the_household_values() -> None:
+    """narrow_stage_rows: the rows of a household that agree with its candidate point to it and
+    carry no household values; the candidate, a row that differs, a rejected row and a household's
+    only row keep theirs."""
+    from xiezuo.registry.importing import DIRECT_STAGE_NAMES, HOUSEHOLD_VALUES, narrow_stage_rows
+
+    names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"]
+    rows = pl.DataFrame(
+        {
+            "seq": [0, 1, 2, 3, 4, 5],
+            "household_id": [7, 7, 7, None, 8, 7],
+            "head": [None, True, None, None, True, None],
+            "ok": [True, True, True, False, True, True],
+            "income": [100, 100, 100, 100, 50, 101],  # the last row differs from its candidate
+        }
+    )
+    frame = rows.with_columns(
+        *[pl.lit("x").alias(c) for c in names if c not in rows.columns and c in HOUSEHOLD_VALUES],
+        *[pl.lit(None).alias(c) for c in names if c not in rows.columns and c not in HOUSEHOLD_VALUES],
+    )
+    staged = narrow_stage_rows(frame, names)
+    assert staged.columns == names
+    assert staged["cand"].to_list() == [1, None, 1, None, None, None]
+    assert staged["income"].to_list() == [None, 100, None, 100, 50, 101]
+    assert staged["household_number"].to_list() == [None, "x", None, "x", "x", "x"]
+    assert staged["household_id"].to_list() == [7, 7, 7, None, 8, 7]

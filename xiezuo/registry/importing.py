@@ -266,8 +266,28 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("part_size", "integer"),
     ("part_mon_kind", "text"),
     ("part_mon_since", "date"),
+    # A direct load's other good rows whose household values (HOUSEHOLD_VALUES) are their batch
+    # candidate's: that row's seq, and those values null here (written once per household, not
+    # once per person); null on every other row.
+    ("cand", "bigint"),
 ]
-DIRECT_ONLY = {"head", "part_size", "part_mon_kind", "part_mon_since"}
+DIRECT_ONLY = {"head", "part_size", "part_mon_kind", "part_mon_since", "cand"}
+# The values a household's row is made from (with the household id, which a direct load's rows of
+# one household share anyway), and the sheet the row came from.
+HOUSEHOLD_VALUES = (
+    "source",
+    "household_number",
+    "region_code",
+    "attribute",
+    "main_cause",
+    "standard",
+    "registered_year",
+    "planned_exit_year",
+    "exit_year",
+    "status",
+    "pathway",
+    "income",
+)
 STAGE_NAMES = [c for c, _ in STAGE_COLUMNS if c not in DIRECT_ONLY]
 STAGE_TYPES = dict(STAGE_COLUMNS)
 BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
@@ -515,7 +535,7 @@ class StageWriter:
             if direct is None:
                 self._stage.write(frame)
             else:
-                self._stage.write(frame, direct.stage_names)
+                self._stage.write(direct.stage_frame(frame), direct.stage_names)
                 direct.write_members(frame)
 
     def _make_and_write(self, make: Callable[[], pl.DataFrame], direct: DirectLoad | None) -> None:
@@ -536,7 +556,7 @@ class StageWriter:
                 # temporary table locks only that.
                 cursor.execute("BEGIN DEFERRED")
                 try:
-                    self._stage.write(frame, direct.stage_names)
+                    self._stage.write(direct.stage_frame(frame), direct.stage_names)
                 except BaseException:
                     cursor.execute("ROLLBACK")
                     raise
@@ -660,6 +680,33 @@ class HouseholdIds:
         ]
 
 
+def narrow_stage_rows(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """A direct load's staging rows (columns ``names``, after DirectLoad.assign): a good row other
+    than its household's candidate, with the candidate's household values (HOUSEHOLD_VALUES), has
+    them null and points to the candidate (``cand``) — 10 M people in 3 M households: 7 M rows
+    without 12 values each. The rows the merge or the report reads them from (heads chosen
+    afresh, repeated people, rows rejected later) find them on the candidate."""
+    at = pl.int_range(pl.len(), dtype=pl.UInt32)
+    # The candidate's position for each good row of a household (null elsewhere).
+    where = frame.select(
+        at.filter(pl.col("head").fill_null(False)).first().over("household_id").alias("c"), at.alias("i")
+    )
+    cand = where["c"]
+    narrow = (cand.is_not_null() & (cand != where["i"])).fill_null(False)
+    pick = cand.fill_null(0)
+    for column in HOUSEHOLD_VALUES:
+        values = frame[column]
+        narrow &= values.eq_missing(values.gather(pick))
+    return frame.select(
+        *[
+            pl.when(narrow).then(None).otherwise(pl.col(c)).alias(c) if c in HOUSEHOLD_VALUES else pl.col(c)
+            for c in names
+            if c != "cand"
+        ],
+        cand=pl.when(narrow).then(frame["seq"].gather(pick)),
+    ).select(names)
+
+
 class DirectLoad:
     """The good rows of each batch go straight into the member table (the registry is empty and
     its indexes and constraints are deferred), not through the staging table and a second
@@ -675,10 +722,8 @@ class DirectLoad:
     def __init__(self, dataset_id: int) -> None:
         self.dataset_id = dataset_id
         # Every good row goes to the member table (a repeated person too, until the checks across
-        # rows reject it), so PostgreSQL reads the keyed hash, 64 characters a row, from there.
-        # SQLite stages it (10 M people: no slower to write) but without an index: the repeated
-        # rows are fetched by seq, and 100 000 random lookups in the member table took 3.6 s.
-        self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"] if _pg() else DIRECT_STAGE_NAMES
+        # rows reject it), so the keyed hash, 64 characters a row, is read from there (by id).
+        self.stage_names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"]
         self.building: list[Future[None]] = []  # index builds of tables already final (indexes_meanwhile)
         self.member_types: list[str] = []  # PostgreSQL: the member columns' types, for binary COPY
         with connection.cursor() as cursor:
@@ -724,6 +769,9 @@ class DirectLoad:
             .select("seq", "part_size", "part_mon_kind", "part_mon_since", head=pl.lit(True))
         )
         return frame.join(candidates, on="seq", how="left", maintain_order="left")
+
+    def stage_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return narrow_stage_rows(frame, self.stage_names)
 
     def spanning(self) -> list[int]:
         """The households met in more than one batch."""
@@ -1332,8 +1380,10 @@ def _check_and_merge(
             stage.execute("ANALYZE {rows}")
         else:
             # SQLite plans no hash joins: the checks across rows and the merge look rows up by household.
-            stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_household ON {{rows}} (household_number)")
-            if not stage.direct:  # a direct load's checks fetch its staged hashes by seq only
+            if not stage.direct:  # a direct load's rows are found by seq and household id
+                stage.execute(
+                    f"CREATE INDEX IF NOT EXISTS {stage.rows}_household ON {{rows}} (household_number)"
+                )
                 stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
         total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
     if not (summary.read or total):
@@ -1440,11 +1490,13 @@ def _cross_checks(stage: Stage, *, data_year: int, view_scope: Scope, registered
     if keys.height:
         repeated = keys.filter(pl.col("h").is_duplicated())["seq"].to_list()
         if repeated:
-            if stage.direct and _pg():  # the hash is in the member table only
+            if stage.direct:  # the hash is in the member table only, the number maybe on the candidate
+                where, param = _one_of("s.seq", repeated)
                 rows = stage.fetch(
-                    "SELECT s.seq, m.id_hmac, s.household_number, s.row_number FROM {rows} s "
-                    "JOIN registry_member m ON m.id = s.seq + 1 WHERE s.seq = ANY(%s)",
-                    [repeated],
+                    "SELECT s.seq, m.id_hmac, COALESCE(s.household_number, c.household_number), s.row_number "
+                    "FROM {rows} s LEFT JOIN {rows} c ON c.seq = s.cand "
+                    f"JOIN registry_member m ON m.id = s.seq + 1 WHERE {where}",
+                    [param],
                 )
             else:
                 rows = _rows_by_seq(stage, repeated, "seq, id_hmac, household_number, row_number")
@@ -1536,7 +1588,8 @@ def _rejected(stage: Stage) -> dict[int, tuple[str, int, list[list[Any]]]]:
     return {
         seq: (source, row, json.loads(errors))
         for seq, source, row, errors in stage.fetch(
-            "SELECT seq, source, row_number, errors FROM {rows} WHERE NOT ok ORDER BY seq"
+            "SELECT s.seq, COALESCE(s.source, c.source), s.row_number, s.errors FROM {rows} s "
+            "LEFT JOIN {rows} c ON c.seq = s.cand WHERE NOT s.ok ORDER BY s.seq"
         )
     }
 
@@ -1698,7 +1751,9 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         # find theirs by seq.
         heads = f"""heads AS (
             SELECT {HEAD_VALUES}, rc.n_members, {FIRST_MONITORING}
-            FROM {{rc}} rc JOIN {{rows}} r ON r.seq = rc.head_seq LEFT JOIN {{rows}} m ON m.seq = rc.mon_seq
+            FROM {{rc}} rc JOIN {{rows}} h ON h.seq = rc.head_seq
+            JOIN {{rows}} r ON r.seq = COALESCE(h.cand, h.seq)
+            LEFT JOIN {{rows}} m ON m.seq = rc.mon_seq
             UNION ALL
             SELECT {HEAD_VALUES}, r.part_size, r.part_mon_kind, r.part_mon_since FROM {{rows}} r
             WHERE r.ok AND r.head AND r.household_id NOT IN (SELECT household_id FROM {{rc}})
