@@ -66,11 +66,11 @@ def test_a_direct_loads_other_rows_are_staged_without_the_household_values() -> 
     names = [c for c in DIRECT_STAGE_NAMES if c != "id_hmac"]
     rows = pl.DataFrame(
         {
-            "seq": [0, 1, 2, 3, 4, 5],
-            "household_id": [7, 7, 7, None, 8, 7],
-            "head": [None, True, None, None, True, None],
-            "ok": [True, True, True, False, True, True],
-            "income": [100, 100, 100, 100, 50, 101],  # the last row differs from its candidate
+            "seq": [10, 11, 12, 13, 14, 15, 16],
+            "household_id": [6, 7, 7, 7, None, 8, 7],
+            "head": [True, None, True, None, None, True, None],
+            "ok": [True, True, True, True, False, True, True],
+            "income": [100, 100, 100, 100, 100, 50, 101],  # the last row differs from its candidate
         }
     )
     frame = rows.with_columns(
@@ -79,7 +79,7 @@ def test_a_direct_loads_other_rows_are_staged_without_the_household_values() -> 
     )
     staged = narrow_stage_rows(frame, names)
     assert staged.columns == names
-    assert staged["cand"].to_list() == [1, None, 1, None, None, None]
-    assert staged["income"].to_list() == [None, 100, None, 100, 50, 101]
-    assert staged["household_number"].to_list() == [None, "x", None, "x", "x", "x"]
-    assert staged["household_id"].to_list() == [7, 7, 7, None, 8, 7]
+    assert staged["cand"].to_list() == [None, 12, None, 12, None, None, None]
+    assert staged["income"].to_list() == [100, None, 100, None, 100, 50, 101]
+    assert staged["household_number"].to_list() == ["x", None, "x", None, "x", "x", "x"]
+    assert staged["household_id"].to_list() == [6, 7, 7, 7, None, 8, 7]

@@ -686,10 +686,13 @@ def narrow_stage_rows(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     them null and points to the candidate (``cand``) — 10 M people in 3 M households: 7 M rows
     without 12 values each. The rows the merge or the report reads them from (heads chosen
     afresh, repeated people, rows rejected later) find them on the candidate."""
-    at = pl.int_range(pl.len(), dtype=pl.UInt32)
     # The candidate's position for each good row of a household (null elsewhere).
-    where = frame.select(
-        at.filter(pl.col("head").fill_null(False)).first().over("household_id").alias("c"), at.alias("i")
+    where = (
+        frame.select("household_id", "head")
+        .with_row_index("i")
+        .select(
+            pl.col("i").filter(pl.col("head").fill_null(False)).first().over("household_id").alias("c"), "i"
+        )
     )
     cand = where["c"]
     narrow = (cand.is_not_null() & (cand != where["i"])).fill_null(False)
