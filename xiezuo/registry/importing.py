@@ -288,6 +288,8 @@ HOUSEHOLD_VALUES = (
     "pathway",
     "income",
 )
+# Null on the rows narrow_stage_rows narrowed (good rows: no errors), so not written there (SQLite).
+NOT_NARROW = {*HOUSEHOLD_VALUES, *DIRECT_ONLY - {"cand"}, "errors"}
 STAGE_NAMES = [c for c, _ in STAGE_COLUMNS if c not in DIRECT_ONLY]
 STAGE_TYPES = dict(STAGE_COLUMNS)
 BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
@@ -382,12 +384,23 @@ class Stage:
         with connection.cursor() as cursor:
             if _pg():
                 pgcopy.copy_frame(cursor.cursor, self.rows, frame, [STAGE_TYPES[c] for c in names])
+            elif "cand" in names:
+                # A direct load's rows: those without the household values (narrow_stage_rows,
+                # most of them) with only the columns they have — a tuple of 25 values a row, most
+                # of them None, cost more to make and bind than the insert itself.
+                narrow = frame["cand"].is_not_null()
+                self._insert(cursor, frame.filter(~narrow))
+                self._insert(cursor, frame.filter(narrow).select(c for c in names if c not in NOT_NARROW))
             else:
-                marks = ", ".join(["%s"] * len(names))
-                sql = f"INSERT INTO {self.rows} ({', '.join(names)}) VALUES ({marks})"
-                rows = frame.rows()
-                for start in range(0, len(rows), 50_000):
-                    cursor.executemany(sql, rows[start : start + 50_000])
+                self._insert(cursor, frame)
+
+    def _insert(self, cursor: Any, frame: pl.DataFrame) -> None:
+        """SQLite: the rows of ``frame`` into the staging table."""
+        marks = ", ".join(["%s"] * frame.width)
+        sql = f"INSERT INTO {self.rows} ({', '.join(frame.columns)}) VALUES ({marks})"
+        rows = frame.rows()
+        for start in range(0, len(rows), 50_000):
+            cursor.executemany(sql, rows[start : start + 50_000])
 
     def set_errors(self, errors: dict[int, list[list[Any]]]) -> None:
         """Reject the rows ``seq → errors`` (appended to any errors they had)."""
@@ -1806,6 +1819,8 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         stage.execute(f"CREATE INDEX {stage.households}_number ON {{hh}} (number)")
     if pg:
         stage.execute("ANALYZE {hh}")
+    if per_chunk is None:  # one chunk, if any
+        return int(stage.fetch("SELECT EXISTS (SELECT 1 FROM {hh})")[0][0])
     return int(stage.fetch("SELECT COALESCE(MAX(chunk) + 1, 0) FROM {hh}")[0][0])
 
 
@@ -1951,11 +1966,15 @@ def _merge_chunk(
         OR m.household_id {ne} hs.household_id)"""
     if part != "rest":
         with result.timed("merge: counting"):
-            hh_new, hh_changed = stage.fetch(
-                "SELECT COALESCE(SUM(CASE WHEN action = 'new' THEN 1 ELSE 0 END), 0), "
-                "COALESCE(SUM(CASE WHEN action = 'changed' THEN 1 ELSE 0 END), 0) FROM {hh} WHERE chunk = %s",
-                [chunk],
-            )[0]
+            if direct:  # into an empty registry, in one chunk: every household is new
+                hh_new, hh_changed = stage.fetch("SELECT COUNT(*), 0 FROM {hh}")[0]
+            else:
+                hh_new, hh_changed = stage.fetch(
+                    "SELECT COALESCE(SUM(CASE WHEN action = 'new' THEN 1 ELSE 0 END), 0), "
+                    "COALESCE(SUM(CASE WHEN action = 'changed' THEN 1 ELSE 0 END), 0) "
+                    "FROM {hh} WHERE chunk = %s",
+                    [chunk],
+                )[0]
             result.households_created += int(hh_new)
             result.households_updated += int(hh_changed)
             if initial and whole:
@@ -2007,12 +2026,13 @@ def _merge_chunk(
                 SELECT {given_id[1]}number, region_code, attribute, main_cause, standard, registered_year,
                     planned_exit_year, exit_year, status, monitored, pathway, size, income, '[]', %s, %s
                 FROM {{hh}} WHERE chunk = %s AND action = 'new'
-                {"" if pg else "ORDER BY household_id" if direct else "ORDER BY number"}""",
-                # PostgreSQL: the ids were given in the staging table's own order (a direct load's:
-                # as the numbers were first met, and the candidate rows are in that order but for
-                # the few households aggregated from all their rows); inserted in that order, the
-                # primary key grows at its right edge, and the wide rows need no sort (10 M people:
-                # 2.3 s and 333 MB of temporary file).
+                {"" if pg or direct else "ORDER BY number"}""",
+                # Ids given (PostgreSQL, direct loads) are in the staging table's own order (a
+                # direct load's: as the numbers were first met, and the candidate rows are in that
+                # order but for the few households aggregated from all their rows); inserted in
+                # that order, the primary key grows at its right edge, and the wide rows need no
+                # sort (10 M people: 2.3 s and 333 MB of temporary file on PostgreSQL; on SQLite
+                # the sort of 3 M rows took 1.4-3 s of the 4.8).
                 [ds, ds, chunk],
             )
             stage.execute(
@@ -2035,7 +2055,7 @@ def _merge_chunk(
         return []
     _side_tables(stage, chunk, result, ds, bare=bare)
     with result.timed("merge: aggregate counts"):
-        _count_households(stage, chunk)
+        _count_households(stage, chunk, changed=not direct)
     if direct:  # the members are there (DirectLoad.finish removes the rejected)
         return _written(stage, chunk)
     with result.timed("merge: member rows"):
@@ -2081,21 +2101,27 @@ def _written(stage: Stage, chunk: int) -> list[int]:
     ]
 
 
-def _count_households(stage: Stage, chunk: int) -> None:
+def _count_households(stage: Stage, chunk: int, *, changed: bool = True) -> None:
     """Keep ``HouseholdCount`` (households by county, status, main cause, monitoring): add the
-    chunk's new and changed households, take away what the changed ones counted before."""
+    chunk's new and changed households, take away what the changed ones counted before (none
+    when ``changed`` is false: a direct load's households are all new)."""
+    before = (
+        """UNION ALL
+            SELECT old_region / 1000000, old_status, old_cause, old_monitored, -1
+            FROM {hh} WHERE chunk = %s AND action = 'changed'"""
+        if changed
+        else ""
+    )
     stage.execute(
-        """INSERT INTO registry_householdcount (county, status, main_cause, monitored, n)
+        f"""INSERT INTO registry_householdcount (county, status, main_cause, monitored, n)
         SELECT county, status, main_cause, monitored, SUM(d) FROM (
             SELECT region_code / 1000000 AS county, status, main_cause, monitored, 1 AS d
-            FROM {hh} WHERE chunk = %s AND action <> 'same'
-            UNION ALL
-            SELECT old_region / 1000000, old_status, old_cause, old_monitored, -1
-            FROM {hh} WHERE chunk = %s AND action = 'changed'
+            FROM {{hh}} WHERE chunk = %s AND action <> 'same'
+            {before}
         ) x WHERE true GROUP BY county, status, main_cause, monitored
         ON CONFLICT (county, status, main_cause, monitored) DO UPDATE
             SET n = registry_householdcount.n + excluded.n""",
-        [chunk, chunk],
+        [chunk, chunk] if changed else [chunk],
     )
     stage.execute("DELETE FROM registry_householdcount WHERE n = 0")
 
