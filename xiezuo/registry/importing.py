@@ -1765,14 +1765,16 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         _recount_table(stage, sizes)
         # A candidate carries its household's first monitoring too; the few recounted households
         # find theirs by seq.
+        # The candidates first, in the order their ids were given; the few recounted after them.
         heads = f"""heads AS (
+            SELECT {HEAD_VALUES}, r.part_size AS n_members, r.part_mon_kind AS mon_kind,
+                r.part_mon_since AS mon_since
+            FROM {{rows}} r WHERE r.ok AND r.head AND r.household_id NOT IN (SELECT household_id FROM {{rc}})
+            UNION ALL
             SELECT {HEAD_VALUES}, rc.n_members, {FIRST_MONITORING}
             FROM {{rc}} rc JOIN {{rows}} h ON h.seq = rc.head_seq
             JOIN {{rows}} r ON r.seq = COALESCE(h.cand, h.seq)
             LEFT JOIN {{rows}} m ON m.seq = rc.mon_seq
-            UNION ALL
-            SELECT {HEAD_VALUES}, r.part_size, r.part_mon_kind, r.part_mon_since FROM {{rows}} r
-            WHERE r.ok AND r.head AND r.household_id NOT IN (SELECT household_id FROM {{rc}})
         )"""
     else:
         # SQLite groups along its index on the number.
@@ -1814,7 +1816,11 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         FROM w LEFT JOIN registry_household h ON h.number = w.number
         """
     )
-    if not (pg and per_chunk is None):  # one chunk on PostgreSQL: scans and hash joins only
+    # One chunk on PostgreSQL: scans and hash joins only. A direct load (one chunk, all new) only
+    # scans, in the order of the ids given: on SQLite, an index on the chunk made its scans
+    # follow the numbers, and the household rows went in 21 s instead of 5 (a B-tree filled in
+    # random order of its keys).
+    if not (pg and per_chunk is None) and not stage.direct:
         stage.execute(f"CREATE INDEX {stage.households}_chunk ON {{hh}} (chunk, number)")
         stage.execute(f"CREATE INDEX {stage.households}_number ON {{hh}} (number)")
     if pg:
@@ -2031,20 +2037,22 @@ def _merge_chunk(
                 # direct load's: as the numbers were first met, and the candidate rows are in that
                 # order but for the few households aggregated from all their rows); inserted in
                 # that order, the primary key grows at its right edge, and the wide rows need no
-                # sort (10 M people: 2.3 s and 333 MB of temporary file on PostgreSQL; on SQLite
-                # the sort of 3 M rows took 1.4-3 s of the 4.8).
+                # sort (10 M people: 2.3 s and 333 MB of temporary file on PostgreSQL).
                 [ds, ds, chunk],
             )
-            stage.execute(
-                """UPDATE registry_household SET region_code = hs.region_code, attribute = hs.attribute,
-                    main_cause = hs.main_cause, standard = hs.standard, registered_year = hs.registered_year,
-                    planned_exit_year = hs.planned_exit_year, exit_year = hs.exit_year, status = hs.status,
-                    monitored = hs.monitored, pathway = hs.pathway, size = hs.size,
-                    income_per_capita_fen = hs.income, last_dataset_id = %s
-                FROM {hh} hs WHERE hs.chunk = %s AND hs.action = 'changed'
-                    AND registry_household.id = hs.household_id""",
-                [ds, chunk],
-            )
+        with result.timed("merge: household rows (changed)"):
+            if not direct:  # into an empty registry: none changed
+                stage.execute(
+                    """UPDATE registry_household SET region_code = hs.region_code,
+                        attribute = hs.attribute, main_cause = hs.main_cause, standard = hs.standard,
+                        registered_year = hs.registered_year, planned_exit_year = hs.planned_exit_year,
+                        exit_year = hs.exit_year, status = hs.status, monitored = hs.monitored,
+                        pathway = hs.pathway, size = hs.size,
+                        income_per_capita_fen = hs.income, last_dataset_id = %s
+                    FROM {hh} hs WHERE hs.chunk = %s AND hs.action = 'changed'
+                        AND registry_household.id = hs.household_id""",
+                    [ds, chunk],
+                )
             if hh_new and not (pg or direct):  # PostgreSQL and direct loads: ids given in _build_households
                 stage.execute(
                     """UPDATE {hh} SET household_id = h.id FROM registry_household h
