@@ -539,6 +539,13 @@ class StageWriter:
         outside = not connection.in_atomic_block
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="registry-stage") if _pg() and outside else None
         self._pending: Future[None] | None = None
+        # PostgreSQL: a direct load's member rows are COPYed by a second thread on a connection of
+        # its own, so that two server processes write (the staging rows and the member rows)
+        # while this process reads the next batch: one of them writing both bounded the reading.
+        self._member_pool = (
+            ThreadPoolExecutor(1, thread_name_prefix="registry-members") if self._pool is not None else None
+        )
+        self._member_pending: Future[None] | None = None
         # SQLite: a direct load's member rows to a process of its own (started with the first batch).
         self._apart = not _pg() and outside and not connection.is_in_memory_db()  # type: ignore[attr-defined]
         self._members: SqliteWriter | None = None
@@ -553,8 +560,24 @@ class StageWriter:
 
     def _make_and_write(self, make: Callable[[], pl.DataFrame], direct: DirectLoad | None) -> None:
         frame = make()
+        if direct is not None and self._member_pool is not None:
+            self._wait_for_members()
+            self._member_pending = self._member_pool.submit(self._write_members, frame, direct)
+            with self._result.timed("stage write"), transaction.atomic():
+                self._stage.write(direct.stage_frame(frame), direct.stage_names)
+            return
         with self._result.timed("stage write"):
             self._write(frame, direct)
+
+    def _write_members(self, frame: pl.DataFrame, direct: DirectLoad) -> None:
+        with self._result.timed("member write"), transaction.atomic():
+            direct.write_members(frame)
+
+    def _wait_for_members(self) -> None:
+        if self._member_pending is not None:
+            with self._result.timed("stage write (waiting for the member writer)"):
+                pending, self._member_pending = self._member_pending, None
+                pending.result()
 
     def write(self, make: Callable[[], pl.DataFrame], direct: DirectLoad | None = None) -> None:
         """Make the batch (``make``, in the order batches are given) and write it."""
@@ -603,10 +626,13 @@ class StageWriter:
             return
         try:
             self.wait()
+            self._wait_for_members()
         finally:
-            self._pool.submit(lambda: connection.close()).result()  # the thread's own connection
-            self._pool.shutdown()
-            self._pool = None
+            for pool in (self._pool, self._member_pool):
+                if pool is not None:
+                    pool.submit(lambda: connection.close()).result()  # the thread's own connection
+                    pool.shutdown()
+            self._pool = self._member_pool = None
 
 
 # --- direct load: an initial load of a big file into an empty registry ---------------------------
