@@ -481,6 +481,9 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     taken = rows.filter((pl.col("户编号") == other) & ~head)["证件号码"][0]
     taken_agreed = rows.filter((pl.col("户编号") == agreed_other) & ~head)["证件号码"][0]
     first_watched = rows.filter((pl.col("户编号") == watched) & ~head)["i"].min()
+    # The row of ``agreed`` that becomes its head once its head is rejected is monitored, the head
+    # is not: the household is monitored by its new head's row, not by the row holding its values.
+    next_head = rows.filter((pl.col("户编号") == agreed) & ~head)["i"].min()
     rows = rows.with_columns(
         pl.when((pl.col("户编号") == twice) & head)
         .then(pl.lit(taken))
@@ -488,7 +491,9 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         .then(pl.lit(taken_agreed))
         .otherwise(pl.col("证件号码"))
         .alias("证件号码"),
-        pl.when((pl.col("户编号") == watched) & (pl.col("与户主关系") != "户主"))
+        pl.when(
+            ((pl.col("户编号") == watched) & (pl.col("与户主关系") != "户主")) | (pl.col("i") == next_head)
+        )
         .then(pl.lit("边缘易致贫户"))
         .otherwise(pl.col("监测对象类型"))
         .alias("监测对象类型"),
@@ -497,6 +502,8 @@ def _awkward_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         .then(
             pl.when(pl.col("i") == first_watched).then(pl.lit("2019-06-01")).otherwise(pl.lit("2019-07-01"))
         )
+        .when(pl.col("i") == next_head)
+        .then(pl.lit("2019-05-01"))
         .otherwise(pl.col("纳入监测日期"))
         .alias("纳入监测日期"),
     )
@@ -552,3 +559,6 @@ def test_a_direct_load_lands_what_the_ordinary_way_lands(tmp_path: Path, site: d
     assert set(named.values()) <= set(households)
     watched = [m for m in state["monitoring"] if m[0] == named["watched"]]
     assert watched == [[named["watched"], "marginal", "2019-06-01"]]
+    agreed = [m for m in state["monitoring"] if m[0] == named["agreed"]]
+    assert agreed == [[named["agreed"], "marginal", "2019-05-01"]]
+    assert households[named["agreed"]][9] is True  # monitored

@@ -1700,25 +1700,9 @@ def _differs() -> str:
     return "IS DISTINCT FROM" if _pg() else "IS NOT"
 
 
-# The staged columns a household's row is made from.
-HEAD_VALUES = ", ".join(
-    f"r.{c}"
-    for c in (
-        "household_number",
-        "region_code",
-        "attribute",
-        "main_cause",
-        "standard",
-        "registered_year",
-        "planned_exit_year",
-        "exit_year",
-        "status",
-        "monitoring_type",
-        "pathway",
-        "income",
-        "household_id",
-    )
-)
+# The staged columns a household's row is made from (on a direct load's narrowed rows, found on
+# the row ``cand`` points to); whether it is monitored comes from its head's own row.
+HEAD_VALUES = ", ".join(f"r.{c}" for c in (*HOUSEHOLD_VALUES, "household_id") if c != "source")
 
 
 FIRST_MONITORING = "m.monitoring_type AS mon_kind, m.monitoring_since AS mon_since"
@@ -1790,14 +1774,13 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         # the join back to the rows took 13-18 s).
         _recount_table(stage, sizes)
         # A candidate carries its household's first monitoring too; the few recounted households
-        # find theirs by seq.
-        # The candidates first, in the order their ids were given; the few recounted after them.
+        # find theirs by seq. The candidates first, in the order their ids were given.
         heads = f"""heads AS (
-            SELECT {HEAD_VALUES}, r.part_size AS n_members, r.part_mon_kind AS mon_kind,
+            SELECT {HEAD_VALUES}, r.monitoring_type, r.part_size AS n_members, r.part_mon_kind AS mon_kind,
                 r.part_mon_since AS mon_since
             FROM {{rows}} r WHERE r.ok AND r.head AND r.household_id NOT IN (SELECT household_id FROM {{rc}})
             UNION ALL
-            SELECT {HEAD_VALUES}, rc.n_members, {FIRST_MONITORING}
+            SELECT {HEAD_VALUES}, h.monitoring_type, rc.n_members, {FIRST_MONITORING}
             FROM {{rc}} rc JOIN {{rows}} h ON h.seq = rc.head_seq
             JOIN {{rows}} r ON r.seq = COALESCE(h.cand, h.seq)
             LEFT JOIN {{rows}} m ON m.seq = rc.mon_seq
@@ -1807,7 +1790,7 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
         heads = f"""agg AS (
             SELECT household_number, {sizes} FROM {{rows}} WHERE ok GROUP BY household_number
         ), heads AS (
-            SELECT {HEAD_VALUES}, agg.n_members, {FIRST_MONITORING}
+            SELECT {HEAD_VALUES}, r.monitoring_type, agg.n_members, {FIRST_MONITORING}
             FROM agg JOIN {{rows}} r ON r.seq = agg.head_seq
             -- Only the monitored rows (a few in a hundred) to join: the hash is built on them, not on all.
             LEFT JOIN (
