@@ -113,3 +113,40 @@ def test_the_writer_dies_with_its_parent(tmp_path: Path) -> None:
         time.sleep(0.05)
     else:
         raise AssertionError("the writer outlived its parent")
+
+
+def test_insert_arrow_lands_every_value_as_binding_it_would() -> None:
+    """insert_arrow writes some values into the statement (one value in a group of rows) and
+    leaves out null columns; the table ends exactly as binding every value of every row would
+    leave it: quotes, a NUL character, long and empty texts, booleans, dates, nulls, and groups of
+    one row among them."""
+    import datetime as dt
+
+    from xiezuo.core.sqlite_writer import LITERAL_MAX, insert_arrow
+
+    long = "长" * (LITERAL_MAX + 1)
+    rows = pa.table(
+        {
+            "id": [1, 2, 3, 4, 5, 6],
+            "name": ["it's", "it's", "it's", "a\x00b", "a\x00b", "x"],
+            "flag": [True, True, None, True, True, False],
+            "born": [dt.date(2019, 3, 5)] * 5 + [None],
+            "note": [None, None, "", "", long, None],
+            "long": [long, long, long, None, None, None],
+            "empty": pa.array([None] * 6, pa.string()),
+        }
+    )
+    ddl = "CREATE TABLE t (id integer PRIMARY KEY, name text, flag boolean, born date, note text, long text, empty text)"
+    plain = sqlite3.connect(":memory:")
+    plain.execute(ddl)
+    plain.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", zip(*rows.to_pydict().values(), strict=True))
+    db = sqlite3.connect(":memory:")
+    db.execute(ddl)
+    assert insert_arrow(db, "t", rows) == 6
+    assert insert_arrow(db, "t", rows.slice(0, 0)) == 0
+    select = "SELECT *, typeof(flag), typeof(born) FROM t ORDER BY id"
+    assert db.execute(select).fetchall() == plain.execute(select).fetchall()
+    assert db.execute("SELECT name, flag, note FROM t WHERE id IN (4, 6) ORDER BY id").fetchall() == [
+        ("a\x00b", 1, ""),
+        ("x", 0, None),
+    ]

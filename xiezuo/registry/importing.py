@@ -34,7 +34,7 @@ from django.db import DatabaseError, connection, transaction
 from xiezuo.core import audit, pgcopy
 from xiezuo.core.crypto import get_cipher
 from xiezuo.core.scope import Scope, scope_for
-from xiezuo.core.sqlite_writer import SqliteWriter
+from xiezuo.core.sqlite_writer import SqliteWriter, insert_arrow
 from xiezuo.core.tabular import Summary
 from xiezuo.core.tabular.errors import CellError, ParsedRow, write_errors
 from xiezuo.regions.models import CodeHistory, Region
@@ -58,6 +58,10 @@ CRYPTO_WORKERS = 2  # processes sealing personal data (keyed hashes, AES-GCM) of
 CRYPTO_POOL_MIN_ROWS = 50_000  # smaller batches are sealed in-process
 # SQLite's page cache of the import's temporary tables while merging (MB; its default is 2 MB).
 SQLITE_MERGE_CACHE_MB = int(os.environ.get("XIEZUO_SQLITE_MERGE_CACHE_MB") or 256)
+# SQLite's helper threads for one statement's big sort (CREATE INDEX, GROUP BY, ORDER BY) while
+# merging and building indexes; its default is none. 10 M rows, 2 cores: a unique index on a
+# 64-character hash 11.7 -> 7.1 s with 2, 6.7 s with 4.
+SQLITE_SORT_THREADS = int(os.environ.get("XIEZUO_SQLITE_SORT_THREADS") or 4)
 Progress = Callable[[int, int | None, str], None]
 log = logging.getLogger(__name__)
 
@@ -288,8 +292,6 @@ HOUSEHOLD_VALUES = (
     "pathway",
     "income",
 )
-# Null on the rows narrow_stage_rows narrowed (good rows: no errors), so not written there (SQLite).
-NOT_NARROW = {*HOUSEHOLD_VALUES, *DIRECT_ONLY - {"cand"}, "errors"}
 STAGE_NAMES = [c for c, _ in STAGE_COLUMNS if c not in DIRECT_ONLY]
 STAGE_TYPES = dict(STAGE_COLUMNS)
 BYTE_ORDER_KEYS = frozenset({"household_number", "id_hmac", "name_hmac"})
@@ -384,23 +386,9 @@ class Stage:
         with connection.cursor() as cursor:
             if _pg():
                 pgcopy.copy_frame(cursor.cursor, self.rows, frame, [STAGE_TYPES[c] for c in names])
-            elif "cand" in names:
-                # A direct load's rows: those without the household values (narrow_stage_rows,
-                # most of them) with only the columns they have — a tuple of 25 values a row, most
-                # of them None, cost more to make and bind than the insert itself.
-                narrow = frame["cand"].is_not_null()
-                self._insert(cursor, frame.filter(~narrow))
-                self._insert(cursor, frame.filter(narrow).select(c for c in names if c not in NOT_NARROW))
             else:
-                self._insert(cursor, frame)
-
-    def _insert(self, cursor: Any, frame: pl.DataFrame) -> None:
-        """SQLite: the rows of ``frame`` into the staging table."""
-        marks = ", ".join(["%s"] * frame.width)
-        sql = f"INSERT INTO {self.rows} ({', '.join(frame.columns)}) VALUES ({marks})"
-        rows = frame.rows()
-        for start in range(0, len(rows), 50_000):
-            cursor.executemany(sql, rows[start : start + 50_000])
+                # On the sqlite3 connection itself: Django's cursor would copy every row (tee).
+                insert_arrow(connection.connection, self.rows, frame.to_arrow())
 
     def set_errors(self, errors: dict[int, list[list[Any]]]) -> None:
         """Reject the rows ``seq → errors`` (appended to any errors they had)."""
@@ -2384,10 +2372,29 @@ def sqlite_cache() -> Iterator[None]:
         before = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_MERGE_CACHE_MB * 1024}")
     try:
-        yield
+        with sqlite_sort_threads():
+            yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA temp.cache_size = {before}")
+
+
+@contextlib.contextmanager
+def sqlite_sort_threads() -> Iterator[None]:
+    """SQLite: up to SQLITE_SORT_THREADS helper threads sort for a statement inside the block
+    (the index builds of a load, the merge's groupings), as before after it. Elsewhere: nothing."""
+    if _pg():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA threads")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA threads = {before}")
 
 
 def restore_indexes() -> None:
@@ -2418,7 +2425,7 @@ def restore_indexes() -> None:
     if _pg() and not connection.in_atomic_block:
         _restore_in_parallel(saved)
         return
-    with transaction.atomic(), connection.cursor() as cursor:
+    with sqlite_sort_threads(), transaction.atomic(), connection.cursor() as cursor:
         if _pg():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as in defer_indexes
             cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
