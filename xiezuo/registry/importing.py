@@ -381,7 +381,7 @@ class Stage:
                 cursor.execute(f"CREATE TEMP TABLE {self.rows} ({cols})")
 
     def write(self, frame: pl.DataFrame, names: list[str] = STAGE_NAMES) -> None:
-        """Binary COPY (PostgreSQL) or executemany (SQLite) of a batch's rows."""
+        """Binary COPY (PostgreSQL) or insert_arrow (SQLite) of a batch's rows."""
         frame = frame.select(names)
         with connection.cursor() as cursor:
             if _pg():
