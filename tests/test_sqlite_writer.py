@@ -136,10 +136,15 @@ def test_insert_arrow_lands_every_value_as_binding_it_would() -> None:
             "empty": pa.array([None] * 6, pa.string()),
         }
     )
-    ddl = "CREATE TABLE t (id integer PRIMARY KEY, name text, flag boolean, born date, note text, long text, empty text)"
+    ddl = (
+        "CREATE TABLE t (id integer PRIMARY KEY, name text, flag boolean, born date, note text, "
+        "long text, empty text)"
+    )
     plain = sqlite3.connect(":memory:")
     plain.execute(ddl)
-    plain.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", zip(*rows.to_pydict().values(), strict=True))
+    plain.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", zip(*rows.to_pydict().values(), strict=True)
+    )
     db = sqlite3.connect(":memory:")
     db.execute(ddl)
     assert insert_arrow(db, "t", rows) == 6
