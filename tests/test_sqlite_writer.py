@@ -118,8 +118,8 @@ def test_the_writer_dies_with_its_parent(tmp_path: Path) -> None:
 def test_insert_arrow_lands_every_value_as_binding_it_would() -> None:
     """insert_arrow writes some values into the statement (one value in a group of rows) and
     leaves out null columns; the table ends exactly as binding every value of every row would
-    leave it: quotes, a NUL character, long and empty texts, booleans, dates, nulls, and groups of
-    one row among them."""
+    leave it: quotes, a NUL character, long and empty texts, booleans, dates, nulls, a column of
+    a type without an order (dictionary), and groups of one row among them."""
     import datetime as dt
 
     from xiezuo.core.sqlite_writer import LITERAL_MAX, insert_arrow
@@ -134,16 +134,18 @@ def test_insert_arrow_lands_every_value_as_binding_it_would() -> None:
             "note": [None, None, "", "", long, None],
             "long": [long, long, long, None, None, None],
             "empty": pa.array([None] * 6, pa.string()),
+            # No order for min_max (a categorical column of polars): always bound.
+            "code": pa.array(["01", "01", "01", "02", "02", "02"]).dictionary_encode(),
         }
     )
     ddl = (
         "CREATE TABLE t (id integer PRIMARY KEY, name text, flag boolean, born date, note text, "
-        "long text, empty text)"
+        "long text, empty text, code text)"
     )
     plain = sqlite3.connect(":memory:")
     plain.execute(ddl)
     plain.executemany(
-        "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", zip(*rows.to_pydict().values(), strict=True)
+        "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)", zip(*rows.to_pydict().values(), strict=True)
     )
     db = sqlite3.connect(":memory:")
     db.execute(ddl)

@@ -72,6 +72,7 @@ def insert_arrow(db: Any, table: str, rows: Any) -> int:
     (the sheet's name, ok, the dataset) is written into the statement once instead of bound on
     every row. 10 M people, the staging rows of a direct load: 5.4 s a million rows bound as they
     are, 3.0 s without the null columns, 1.9 s with the constant ones written in."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if rows.num_rows == 0:
@@ -82,7 +83,10 @@ def insert_arrow(db: Any, table: str, rows: Any) -> int:
             column = group[name]
             literal = None
             if group.num_rows > 1:
-                low, high = (v.as_py() for v in pc.min_max(column).values())
+                try:
+                    low, high = (v.as_py() for v in pc.min_max(column).values())
+                except pa.ArrowNotImplementedError:  # a type without an order: bound
+                    low, high = None, 0
                 literal = _literal(low) if low == high else None
             names.append(name)
             values.append(literal or "?")
