@@ -849,11 +849,7 @@ class DirectLoad:
                 # again without it, _sqlite_table_uniques_off): a person repeated in the file is
                 # written each time until the checks across rows reject the repeats and
                 # drop_rejected deletes them; finish() counts what is left.
-                marks = ", ".join(["%s"] * len(MEMBER_COPY))
-                cursor.executemany(
-                    f"INSERT INTO registry_member ({', '.join(MEMBER_COPY)}) VALUES ({marks})",
-                    members.rows(),
-                )
+                insert_arrow(connection.connection, "registry_member", members.to_arrow())
 
     def build_meanwhile(self, table: str) -> None:
         future = indexes_meanwhile(table)
@@ -2383,38 +2379,33 @@ def sqlite_cache() -> Iterator[None]:
     tables keep the default cache (256 MB for them too made the index builds slower, 39 -> 49
     s). Only around the merge: while reading, the staging table's pages would fill it while the
     crypto workers and the member writer hold their memory, and the checks across rows, which
-    fetch rows by seq, took 5.5 s with it instead of 1.7. Elsewhere: nothing."""
-    if _pg():
+    fetch rows by seq, took 5.5 s with it instead of 1.7. Sorts get helper threads meanwhile
+    (sqlite_sort_threads). Elsewhere: nothing."""
+    with _sqlite_pragma("temp.cache_size", -SQLITE_MERGE_CACHE_MB * 1024), sqlite_sort_threads():
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA temp.cache_size")
-        before = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_MERGE_CACHE_MB * 1024}")
-    try:
-        with sqlite_sort_threads():
-            yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA temp.cache_size = {before}")
+
+
+def sqlite_sort_threads() -> contextlib.AbstractContextManager[None]:
+    """SQLite: up to SQLITE_SORT_THREADS helper threads sort for a statement inside the block
+    (the index builds of a load, the merge's groupings), as before after it. Elsewhere: nothing."""
+    return _sqlite_pragma("threads", SQLITE_SORT_THREADS)
 
 
 @contextlib.contextmanager
-def sqlite_sort_threads() -> Iterator[None]:
-    """SQLite: up to SQLITE_SORT_THREADS helper threads sort for a statement inside the block
-    (the index builds of a load, the merge's groupings), as before after it. Elsewhere: nothing."""
+def _sqlite_pragma(name: str, value: int) -> Iterator[None]:
+    """SQLite: ``PRAGMA name = value`` inside the block, as it was after it. Elsewhere: nothing."""
     if _pg():
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA threads")
+        cursor.execute(f"PRAGMA {name}")
         before = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
+        cursor.execute(f"PRAGMA {name} = {value}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA threads = {before}")
+            cursor.execute(f"PRAGMA {name} = {before}")
 
 
 def restore_indexes() -> None:
