@@ -89,6 +89,22 @@ def _cpu() -> dict[str, float]:
     return {"cpu_main_s": me.ru_utime + me.ru_stime, "cpu_workers_s": kids.ru_utime + kids.ru_stime}
 
 
+def _wal_bytes() -> int | None:
+    """Bytes of write-ahead log the server has written so far (PostgreSQL ``pg_stat_wal``), or None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wal_bytes FROM pg_stat_wal")
+        return int(cursor.fetchone()[0])
+
+
+def _wal_mb(start: int | None) -> dict[str, float]:
+    end = _wal_bytes()
+    return {} if start is None or end is None else {"wal_mb": (end - start) / 2**20}
+
+
 def _server_cpu() -> float | None:
     """CPU seconds of the database server's ended processes (the postmaster's reaped children:
     the backends of a worker's connections once it has exited), or None (SQLite)."""
@@ -108,9 +124,10 @@ class PssPeak:
     among them, so the sum is what the import holds in the machine; summed RSS would count shared
     pages once per process. The database server is not included."""
 
-    def __init__(self, interval: float = 0.5) -> None:
+    def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
         self.peak_kb = 0
+        self.cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -157,6 +174,7 @@ class PssPeak:
     def _run(self) -> None:
         while True:
             self.sample()
+            self.cpu_s = time.thread_time()  # the sampling's own CPU (reading smaps_rollup is kernel work)
             if self._stop.wait(self.interval):
                 return
 
@@ -179,17 +197,20 @@ def w_import(path: str, dump: str | None) -> dict[str, Any]:
     from xiezuo.registry.models import Household, Member
 
     errors = Path(path).with_name("errors.csv")
+    wal0 = _wal_bytes()
     t0 = time.perf_counter()
-    # BENCH_PSS_INTERVAL=0: no sampling (to check that the sampler costs the import nothing).
-    interval = float(os.environ.get("BENCH_PSS_INTERVAL", "0.5"))
+    # Every second (BENCH_PSS_INTERVAL; 0: none). Reading smaps_rollup is kernel work charged to
+    # the import: every 0.5 s it took 5.9 CPU-s of a 117 s import on two cores (pss_sampler_cpu_s).
+    interval = float(os.environ.get("BENCH_PSS_INTERVAL", "1.0"))
     with PssPeak(interval) if interval > 0 else contextlib.nullcontext() as pss:
         result = import_registry(
             path, actor=SYSTEM, data_year=DATA_YEAR, as_of=AS_OF, errors_out=errors, via="cli"
         )
     seconds = time.perf_counter() - t0
-    out: dict[str, Any] = {"seconds": seconds, **_rss(), **_cpu(), "counts": result.counts()}
+    out: dict[str, Any] = {"seconds": seconds, **_rss(), **_cpu(), **_wal_mb(wal0), "counts": result.counts()}
     if pss is not None:
         out["peak_pss_mb"] = pss.peak_kb / 1024
+        out["pss_sampler_cpu_s"] = pss.cpu_s
     out["households"] = Household.objects.count()
     out["members"] = Member.objects.count()
     out["households_created"] = result.households_created
@@ -263,6 +284,7 @@ def w_bulk_create(dump: str) -> dict[str, Any]:
     d = Path(dump)
     _put_households(d)
     n = 0
+    wal0 = _wal_bytes()
     t0 = time.perf_counter()
     with transaction.atomic():
         for batch in pq.ParquetFile(d / "member.parquet").iter_batches(batch_size=100_000):
@@ -270,7 +292,7 @@ def w_bulk_create(dump: str) -> dict[str, Any]:
             Member.objects.bulk_create(objs, batch_size=5000)
             n += len(objs)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "rows": n, **_rss()}
+    return {"seconds": seconds, "rows": n, **_rss(), **_wal_mb(wal0)}
 
 
 def _copy_binary(table: str, columns: list[str], path: Path) -> int:
@@ -302,6 +324,7 @@ def w_raw(dump: str) -> dict[str, Any]:
 
     d = Path(dump)
     _put_households(d)
+    wal0 = _wal_bytes()
     t0 = time.perf_counter()
     defer_indexes()
     with transaction.atomic():
@@ -311,7 +334,7 @@ def w_raw(dump: str) -> dict[str, Any]:
             n = insert_rows(Member, _member_columns(), _parquet_rows(d / "member.parquet"))
     restore_indexes()
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "rows": n, **_rss()}
+    return {"seconds": seconds, "rows": n, **_rss(), **_wal_mb(wal0)}
 
 
 def w_queries(repeat: int) -> dict[str, Any]:

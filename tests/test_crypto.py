@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
+import polars as pl
 import pytest
 from django.test import override_settings
 
@@ -14,12 +15,14 @@ from xiezuo.core.crypto import (
     PersonalDataCipher,
     age_on,
     get_cipher,
+    hex_column,
     hmac_many,
     mask_id,
     mask_name,
     mask_phone,
     parse_hex_key,
     parse_key_ring,
+    token_column,
 )
 
 KEY_A = bytes(range(32))
@@ -217,3 +220,19 @@ def test_encrypt_many_makes_tokens_like_encrypt() -> None:
     assert len(set(tokens)) == len(tokens)
     assert len({base64.b64decode(t[3:])[:12] for t in tokens}) == len(tokens)
     assert c.encrypt_many([]) == []
+
+
+def test_raw_columns_encode_to_the_same_text_as_hmac_many_and_encrypt_many() -> None:
+    """The import's crypto workers hand over raw digests and token bodies; the importing process
+    makes them text with hex_column and token_column: the same as hmac_many and encrypt_many."""
+    c = cipher(keys={"k1": KEY_A, "k2": KEY_B}, current="k2")
+    texts = [ID, "张三丰", "", "欧阳·娜娜", "513431199001011234"]
+    hexes = hex_column(pl.Series("h", c.hmac_digests(texts), dtype=pl.Binary))
+    assert hexes.dtype == pl.String and hexes.to_list() == c.hmac_many(texts)
+    bodies = c.seal_many(texts)
+    assert [len(b) for b in bodies] == [12 + len(t.encode()) + 16 for t in texts]
+    tokens = token_column("k2", pl.Series("t", bodies, dtype=pl.Binary))
+    assert tokens.name == "t" and tokens.dtype == pl.String
+    assert tokens.to_list() == ["k2:" + base64.b64encode(b).decode() for b in bodies]
+    assert [c.decrypt(t) for t in tokens] == texts
+    assert c.seal_many([]) == [] and c.hmac_digests([]) == []

@@ -52,7 +52,11 @@ def _fresh(conn: psycopg.Connection) -> None:
     conn.execute(TABLE)
 
 
-def test_every_value_comes_back_as_it_was(conn: psycopg.Connection) -> None:
+@pytest.mark.parametrize("encode_rows", [8192, 2])
+def test_every_value_comes_back_as_it_was(
+    conn: psycopg.Connection, encode_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pgcopy, "ENCODE_ROWS", encode_rows)  # 2: the rows encoded in pieces
     _fresh(conn)
     with conn.cursor() as cursor:
         types = pgcopy.column_types(cursor, "t", FRAME.columns)
@@ -66,6 +70,8 @@ def test_every_value_comes_back_as_it_was(conn: psycopg.Connection) -> None:
             "character varying",
             "character",
         ]
+        # The header, one buffer per piece of rows, the trailer.
+        assert len(pgcopy.encode(FRAME, types)) == 2 + -(-FRAME.height // encode_rows)
         pgcopy.copy_frame(cursor, "t", FRAME, types)
         # Two batches into one table: each COPY is whole.
         pgcopy.copy_frame(cursor, "t", FRAME.slice(1, 2))

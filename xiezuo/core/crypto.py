@@ -31,6 +31,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
+import polars as pl
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
@@ -130,14 +131,18 @@ class AesGcmCipher:
         return h.finalize().hex()
 
     def hmac_many(self, texts: Sequence[str]) -> list[str]:
+        return [digest.hex() for digest in self.hmac_digests(texts)]
+
+    def hmac_digests(self, texts: Sequence[str]) -> list[bytes]:
+        """The raw 32-byte HMACs of ``hmac_many`` (a column of them: :func:`hex_column`)."""
         # Copying a keyed state skips the key set-up per value: about 3x faster than new HMACs.
         base = self._hmac_base
-        out: list[str] = []
+        out: list[bytes] = []
         append = out.append
         for text in texts:
             h = base.copy()
             h.update(text.encode())
-            append(h.finalize().hex())
+            append(h.finalize())
         return out
 
     def encrypt(self, text: str) -> str:
@@ -148,21 +153,27 @@ class AesGcmCipher:
 
     def encrypt_many(self, texts: Sequence[str]) -> list[str]:
         """``encrypt`` of many values (same tokens: a fresh random nonce each, the key id bound as
-        associated data); the nonces come from one ``os.urandom`` call and the per-value
-        Python overhead is cut to the AES-GCM call itself."""
+        associated data)."""
+        prefix = self.current_key_id + ":"
+        b64 = binascii.b2a_base64
+        return [prefix + b64(body, newline=False).decode("ascii") for body in self.seal_many(texts)]
+
+    def seal_many(self, texts: Sequence[str]) -> list[bytes]:
+        """The bodies of ``encrypt_many``'s tokens (nonce + ciphertext + tag) under the current
+        key, before base64: a column of them becomes tokens with :func:`token_column`. The nonces
+        come from one ``os.urandom`` call and the per-value Python overhead is cut to the AES-GCM
+        call itself."""
         key_id = self.current_key_id
         seal = self._aead[key_id].encrypt
         aad = key_id.encode()
-        prefix = key_id + ":"
-        b64 = binascii.b2a_base64
         nonces = os.urandom(NONCE_BYTES * len(texts))
-        out: list[str] = []
+        out: list[bytes] = []
         append = out.append
         at = 0
         for text in texts:
             nonce = nonces[at : at + NONCE_BYTES]
             at += NONCE_BYTES
-            append(prefix + b64(nonce + seal(nonce, text.encode(), aad), newline=False).decode("ascii"))
+            append(nonce + seal(nonce, text.encode(), aad))
         return out
 
     def decrypt(self, token: str) -> str:
@@ -212,6 +223,18 @@ def get_cipher() -> PersonalDataCipher:
 def hmac_many(texts: Sequence[str]) -> list[str]:
     """``id_hmac`` of many values with the deployment's backend (an import's whole column)."""
     return get_cipher().hmac_many(texts)
+
+
+def hex_column(digests: pl.Series) -> pl.Series:
+    """A column of raw HMACs (``hmac_digests``) as ``hmac_many`` gives them: lowercase hex."""
+    return digests.bin.encode("hex")
+
+
+def token_column(key_id: str, bodies: pl.Series) -> pl.Series:
+    """A column of token bodies (``seal_many``) as ``encrypt_many`` gives them: ``key_id:base64``.
+    Encoded by polars, outside Python's lock, in the importing process: its crypto workers hand
+    over about 150 bytes a person (two HMACs, two bodies) instead of 250."""
+    return pl.select(pl.lit(key_id + ":") + bodies.bin.encode("base64")).to_series().alias(bodies.name)
 
 
 # --- masking (pure) -------------------------------------------------------------------------

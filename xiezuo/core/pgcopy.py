@@ -20,6 +20,11 @@ from typing import Any
 import pgpq
 import polars as pl
 
+# Rows encoded at a time. Each call's buffer grows by doubling and is copied into a bytes object:
+# at 100,000 member rows (30 MB) every batch took fresh pages from the kernel (page faults, zeroing),
+# 2 M member rows cost 1.0-1.5 CPU-s to encode; in pieces of 8,192 rows the memory is reused: 0.4 s.
+ENCODE_ROWS = 8192
+
 # The table's type (format_type) → the polars type whose Arrow type pgpq sends as it.
 POLARS_TYPES: dict[str, Any] = {
     "bigint": pl.Int64,
@@ -55,7 +60,8 @@ def encode(frame: pl.DataFrame, types: Sequence[str]) -> list[bytes]:
         pl.col(c).cast(POLARS_TYPES[t], strict=True) for c, t in zip(frame.columns, types, strict=True)
     ).to_arrow()
     encoder = pgpq.ArrowToPostgresBinaryEncoder(table.schema)
-    return [encoder.write_header(), *(encoder.write_batch(b) for b in table.to_batches()), encoder.finish()]
+    batches = table.to_batches(max_chunksize=ENCODE_ROWS)
+    return [encoder.write_header(), *(encoder.write_batch(b) for b in batches), encoder.finish()]
 
 
 def copy_frame(cursor: Any, table: str, frame: pl.DataFrame, types: Sequence[str] | None = None) -> None:

@@ -68,7 +68,7 @@ class Batch:
 
 def _empty_frame(spec: Spec, n: int) -> dict[str, pl.Series]:
     return {
-        c.key: pl.Series(c.key, [None] * n, dtype=DTYPES.get(c.kind, pl.String))
+        c.key: pl.repeat(None, n, dtype=DTYPES.get(c.kind, pl.String), eager=True).alias(c.key)
         for c in spec.columns
         if c.kind != "raw"
     }
@@ -176,7 +176,7 @@ def _parse_column(column: Column, text: pl.Series, unit: str | None) -> tuple[pl
         plain_values = text.str.to_integer(strict=False) * fen
     if plain is not None and plain_values is not None:
         if plain.all():
-            return plain_values.alias(column.key), pl.Series([None] * n, dtype=pl.Int32)
+            return plain_values.alias(column.key), pl.repeat(None, n, dtype=pl.Int32, eager=True)
         distinct = text.filter(~plain).unique().to_list()
     else:
         distinct = text.unique().to_list()
@@ -313,7 +313,7 @@ def _column_batches(
         chunk = chunk.with_columns(pl.all().fill_null(""))
         names = chunk.columns
         suspect = _suspect_rows(chunk)
-        keep = pl.Series([True] * n)
+        keep = pl.repeat(True, n, eager=True)
         if len(suspect):
             flags = keep.to_list()
             for i in suspect.to_list():
@@ -352,9 +352,11 @@ def _column_batches(
         cols = _empty_frame(spec, m)
         errors: dict[int, list[CellError]] = {}
         err_columns: list[tuple[int, pl.Series, str]] = []
-        ids: pl.Series = pl.Series("id_number", [None] * m, dtype=pl.String)
+        ids: pl.Series = pl.repeat(None, m, dtype=pl.String, eager=True).alias("id_number")
         for column, position in matched:
-            text = chunk.get_column(names[position]) if position < len(names) else pl.Series([""] * m)
+            text = (
+                chunk.get_column(names[position]) if position < len(names) else pl.repeat("", m, eager=True)
+            )
             label = labels[position] or column.header
             if column.kind == "raw":
                 ids = text

@@ -31,7 +31,7 @@ import polars as pl
 import polars.selectors as cs
 from django.db import DatabaseError, connection, transaction
 
-from xiezuo.core import audit, pgcopy
+from xiezuo.core import audit, crypto, pgcopy
 from xiezuo.core.crypto import get_cipher
 from xiezuo.core.scope import Scope, scope_for
 from xiezuo.core.sqlite_writer import SqliteWriter, insert_arrow
@@ -435,17 +435,25 @@ def without_null_columns(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _seal(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, ...]:
-    """Keyed hashes and ciphertexts of ID numbers and names (runs in the crypto workers). Columns
-    in and out: a polars column crosses the process boundary as Arrow buffers, a list of Python
-    strings as one object per value (three times the hand-over time in the importing process)."""
+    """Keyed hashes and ciphertexts of ID numbers and names (runs in the crypto workers): raw
+    digests and token bodies (:func:`_sealed_text` makes them text) when the backend gives them,
+    else the text itself. Columns in and out: a polars column crosses the process boundary as
+    Arrow buffers, a list of Python strings as one object per value (three times the hand-over
+    time in the importing process)."""
     # No polars expressions here: a worker is forked from a process whose polars thread pool it
     # does not inherit, and an expression that waits for that pool hangs the import (masks made
     # here did, 2026-12-04). Building, slicing and listing columns is fine.
     cipher = get_cipher()
+    id_list, name_list = ids.to_list(), names.to_list()
+    digests, bodies = getattr(cipher, "hmac_digests", None), getattr(cipher, "seal_many", None)
+    if digests is not None and bodies is not None:
+        return tuple(
+            pl.Series(values, dtype=pl.Binary)
+            for values in (digests(id_list), bodies(id_list), digests(name_list), bodies(name_list))
+        )
     encrypt_many = getattr(cipher, "encrypt_many", None)
     if encrypt_many is None:  # a backend without the batch method
         encrypt_many = lambda texts: [cipher.encrypt(x) for x in texts]  # noqa: E731
-    id_list, name_list = ids.to_list(), names.to_list()
     return tuple(
         pl.Series(values, dtype=pl.String)
         for values in (
@@ -454,6 +462,20 @@ def _seal(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, ...]:
             cipher.hmac_many(name_list),
             encrypt_many(name_list),
         )
+    )
+
+
+def _sealed_text(sealed: tuple[pl.Series, ...]) -> tuple[pl.Series, ...]:
+    """``_seal``'s columns as stored (in the importing process): hex HMACs, ``key:base64`` tokens."""
+    if all(s.dtype == pl.String for s in sealed):
+        return sealed
+    key_id = get_cipher().current_key_id
+    id_hmac, id_body, name_hmac, name_body = sealed
+    return (
+        crypto.hex_column(id_hmac),
+        crypto.token_column(key_id, id_body),
+        crypto.hex_column(name_hmac),
+        crypto.token_column(key_id, name_body),
     )
 
 
@@ -499,7 +521,7 @@ class Sealer:
 
     def submit(self, ids: pl.Series, names: pl.Series) -> Callable[[], tuple[pl.Series, ...]]:
         if len(ids) < CRYPTO_POOL_MIN_ROWS or CRYPTO_WORKERS < 2:
-            done = _seal(ids, names)
+            done = _sealed_text(_seal(ids, names))
             return lambda: done
         if self._pool is None:
             get_cipher()  # keys read once, inherited by the forked workers
@@ -512,7 +534,7 @@ class Sealer:
 
         def result() -> tuple[pl.Series, ...]:
             got = [p.get() for p in parts]
-            return tuple(pl.concat([g[k] for g in got], rechunk=False) for k in range(4))
+            return _sealed_text(tuple(pl.concat([g[k] for g in got], rechunk=False) for k in range(4)))
 
         return result
 
@@ -1035,24 +1057,29 @@ def _validate(batch: Batch, ctx: _Context) -> tuple[pl.DataFrame, np.ndarray]:
         row = errs.setdefault(i, [])
         if not any(e.column_header == "姓名" for e in row):
             row.append(_cell_error(batch, i, "姓名", "姓名不能为空", "name is required", "missing"))
-    bad = np.zeros(n, dtype=bool)
-    error_text: list[str | None] = [None] * n
-    for i, row in errs.items():
-        if row:
-            bad[i] = True
-            error_text[i] = json.dumps(
-                [[e.column_header, e.message_zh, e.message_en, e.column] for e in row], ensure_ascii=False
+    # Null but for the rows with errors (a list of n Nones made into a Series costs a scan of it).
+    at = [i for i, row in errs.items() if row]
+    error_text = pl.repeat(None, n, dtype=pl.String, eager=True)
+    if at:
+        texts = [
+            json.dumps(
+                [[e.column_header, e.message_zh, e.message_en, e.column] for e in errs[i]], ensure_ascii=False
             )
+            for i in at
+        ]
+        error_text = error_text.scatter(at, texts)
+    bad = np.zeros(n, dtype=bool)
+    bad[at] = True
     ok = ~bad
     frame = pl.DataFrame(
         {
             "seq": pl.int_range(batch.seq0, batch.seq0 + n, eager=True, dtype=pl.Int64),
-            "source": pl.Series([batch.source] * n, dtype=pl.String),
+            "source": pl.repeat(batch.source, n, dtype=pl.String, eager=True),
             "row_number": pl.Series(batch.row_numbers, dtype=pl.Int64),
             "household_number": f["household_number"].fill_null("").str.slice(0, 40),
             "region_code": region,
             "ok": pl.Series(ok),
-            "errors": pl.Series(error_text, dtype=pl.String),
+            "errors": error_text,
             "birth_date": checks["birth"],
             "sex": checks["sex"],
             "income": f["income_per_capita"].cast(pl.Int64),
@@ -2514,9 +2541,10 @@ def _build(record: str, ddl: str) -> None:
 def indexes_meanwhile(table: str) -> Future[None] | None:
     """During a direct load (PostgreSQL, outside a transaction), once a table is final — the member
     table when the rejected rows are gone, the household table when its rows are committed —
-    build its deferred indexes on a thread of their own while the import goes on on this
-    connection (one backend each: the two cores both work). What the import writes meanwhile
-    does not lock those tables against CREATE INDEX; restore_indexes does the rest afterwards."""
+    build its deferred indexes, then check its foreign keys to tables the load does not write
+    (the dataset), on a thread of their own while the import goes on on this connection (one
+    backend each: the two cores both work). What the import writes meanwhile does not lock those
+    tables against CREATE INDEX or ADD CONSTRAINT; restore_indexes does the rest afterwards."""
     if not _pg() or connection.in_atomic_block:
         return None
     with connection.cursor() as cursor:
@@ -2524,11 +2552,24 @@ def indexes_meanwhile(table: str) -> Future[None] | None:
             f"SELECT name, tbl, kind, ddl FROM {DEFERRED_DDL} WHERE tbl = %s AND kind <> 'direct'",
             [table],
         )
-        builds, _attach, _keys = _plan(cursor.fetchall())
+        builds, _attach, keys = _plan(cursor.fetchall())
+    # Its foreign keys to tables the load does not write (the dataset) are checked too: nothing
+    # holds those tables meanwhile, and the 10 M members' check (5.5 s) leaves the last step.
+    early_keys = [
+        (name, tbl, ddl)
+        for name, tbl, ddl in keys
+        if ddl.startswith("FOREIGN KEY") and _referenced(ddl) not in DEFERRED_TABLES
+    ]
 
     def run() -> None:
         for record, ddl in builds:
             _build(record, ddl)
+        try:
+            for name, tbl, ddl in early_keys:
+                _add_unchecked(name, tbl, ddl)
+                _validate_key(name, tbl)
+        finally:
+            connection.close()  # this thread's connection
 
     pool = ThreadPoolExecutor(1, thread_name_prefix="registry-index-early")
     future = pool.submit(run)
@@ -2563,15 +2604,8 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
             cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {key} USING INDEX "{name}"')
         for name, tbl, ddl in sorted(other):
             cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
-        cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
-            [list(DEFERRED_TABLES)],
-        )
-        present = {row[0] for row in cursor.fetchall()}
         for name, tbl, ddl in sorted(foreign):
-            if name not in present:
-                plain = ddl.replace(" NOT VALID", "")
-                cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {plain} NOT VALID')
+            _add_unchecked(name, tbl, ddl, cursor)
         cursor.execute(
             f"DELETE FROM {DEFERRED_DDL} WHERE kind <> 'autovacuum' AND NOT (name = ANY(%s))",
             [[n for n, _, _ in foreign]],
@@ -2579,11 +2613,7 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
 
     def validate(name: str, tbl: str) -> None:
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                t0 = time.perf_counter()
-                cursor.execute(f'ALTER TABLE {tbl} VALIDATE CONSTRAINT "{name}"')
-                log.info("registry import: %.1f s validate %s on %s", time.perf_counter() - t0, name, tbl)
-                cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [name])
+            _validate_key(name, tbl)
         finally:
             connection.close()  # this thread's connection
 
@@ -2593,3 +2623,35 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
         for future in [pool.submit(validate, name, tbl) for name, tbl, _ in foreign]:
             future.result()
     _autovacuum_back(saved)
+
+
+REFERENCES = re.compile(r"\bREFERENCES\s+(?P<table>[^\s(]+)")
+
+
+def _referenced(ddl: str) -> str:
+    """The table a foreign key's definition points to (``FOREIGN KEY (x) REFERENCES t(id) …``)."""
+    found = REFERENCES.search(ddl)
+    return found["table"].split(".")[-1].strip('"') if found else ""
+
+
+def _add_unchecked(name: str, tbl: str, ddl: str, cursor: Any = None) -> None:
+    """A deferred foreign key added NOT VALID (no check, a moment's lock), unless a killed run
+    added it already; ``cursor``: in the caller's transaction, else in one of its own."""
+    if cursor is None:
+        with transaction.atomic(), connection.cursor() as own:
+            _add_unchecked(name, tbl, ddl, own)
+        return
+    cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass", [name, tbl])
+    if cursor.fetchone() is None:
+        plain = ddl.replace(" NOT VALID", "")
+        cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {plain} NOT VALID')
+
+
+def _validate_key(name: str, tbl: str) -> None:
+    """VALIDATE CONSTRAINT (a scan of ``tbl``, which does not lock the referenced table against
+    other checks); its record goes with it, so a killed run validates what is left."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        t0 = time.perf_counter()
+        cursor.execute(f'ALTER TABLE {tbl} VALIDATE CONSTRAINT "{name}"')
+        log.info("registry import: %.1f s validate %s on %s", time.perf_counter() - t0, name, tbl)
+        cursor.execute(f"DELETE FROM {DEFERRED_DDL} WHERE name = %s", [name])

@@ -1,0 +1,44 @@
+"""The import's sealing of personal data (D3): in-process for small batches, split over forked
+crypto workers for big ones; the two give the same stored text as the cipher's own methods."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from django.test import override_settings
+
+from xiezuo.core.crypto import get_cipher
+from xiezuo.registry import importing
+
+IDS = ["11010519491231002X", "513431199001011234", "520281196104201214", "610725195201111214", "1"]
+NAMES = ["张三丰", "欧阳·娜娜", "樊一", "那二", "李"]
+
+
+@pytest.fixture
+def keys() -> object:
+    with override_settings(XIEZUO_HMAC_KEY="55" * 32, XIEZUO_AES_KEY="66" * 32, XIEZUO_AES_KEY_ID="k7"):
+        get_cipher.cache_clear()
+        yield
+    get_cipher.cache_clear()
+
+
+@pytest.mark.parametrize("pool_from", [1_000_000, 1])
+def test_sealed_columns_are_the_ciphers_hmacs_and_tokens(
+    keys: object, pool_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "CRYPTO_POOL_MIN_ROWS", pool_from)  # 1: the worker processes
+    cipher = get_cipher()
+    sealer = importing.Sealer()
+    try:
+        result = sealer.submit(pl.Series("_id", IDS), pl.Series("_name", NAMES))
+        id_hmac, id_cipher, name_hmac, name_cipher = result()
+        assert (sealer._pool is not None) == (pool_from == 1)
+    finally:
+        sealer.close()
+    assert [s.dtype for s in (id_hmac, id_cipher, name_hmac, name_cipher)] == [pl.String] * 4
+    assert id_hmac.to_list() == cipher.hmac_many(IDS)
+    assert name_hmac.to_list() == cipher.hmac_many(NAMES)
+    assert [cipher.decrypt(t) for t in id_cipher] == IDS
+    assert [cipher.decrypt(t) for t in name_cipher] == NAMES
+    assert all(t.startswith("k7:") for t in [*id_cipher, *name_cipher])
+    assert len(set(id_cipher)) == len(IDS)
