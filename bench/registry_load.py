@@ -90,13 +90,15 @@ def _cpu() -> dict[str, float]:
 
 
 def _wal_bytes() -> int | None:
-    """Bytes of write-ahead log the server has written so far (PostgreSQL ``pg_stat_wal``), or None."""
+    """The server's write-ahead log position in bytes (PostgreSQL), or None. The difference of two
+    is the log written meanwhile by every process; ``pg_stat_wal`` would miss what backends have
+    not reported yet (they report at most once a second, and when idle)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT wal_bytes FROM pg_stat_wal")
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')")
         return int(cursor.fetchone()[0])
 
 
@@ -629,6 +631,18 @@ def _write(results: list[dict[str, Any]], args: argparse.Namespace, command: str
                 f"Incremental counts: `{json.dumps(inc['counts'])}`; households updated "
                 f"{inc['households_updated']:,}."
             )
+        wal = [
+            f"{label} {x['wal_mb']:,.0f}"
+            for label, x in (
+                ("import", imp),
+                ("incremental import", inc),
+                ("raw load", raw),
+                ("bulk_create", bulk),
+            )
+            if x and "wal_mb" in x
+        ]
+        if wal:
+            lines.append(f"\nWrite-ahead log the server wrote (MB): {', '.join(wal)}.")
         for label, x in (("import", imp), ("incremental import", inc)):
             if x and "cpu_main_s" in x:
                 server = f", database server {x['cpu_server_s']:.1f}" if "cpu_server_s" in x else ""
