@@ -8,7 +8,9 @@ The backend is pluggable: everything goes through the :class:`PersonalDataCipher
 :func:`get_cipher`. A 国密 backend (SM3 HMAC for the hash, SM4-GCM for encryption) would be a second
 class with the same four methods, chosen by a setting in :func:`get_cipher`; none is written yet,
 because ``cryptography`` offers SM4 only as a cipher primitive and the choice of library (gmssl,
-Tongsuo, an HSM) belongs to the deploying office.
+Tongsuo, an HSM) belongs to the deploying office. A backend may also offer ``hmac_digests`` and
+``seal_many`` (raw bytes, made text by :func:`hex_column` and :func:`token_column`): the registry
+import's crypto workers use them when they are there, and the text methods otherwise.
 
 The masking helpers and :func:`age_on` are pure and need no keys.
 
