@@ -3,6 +3,10 @@ crypto workers for big ones; the two give the same stored text as the cipher's o
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import polars as pl
 import pytest
 from django.test import override_settings
@@ -42,3 +46,40 @@ def test_sealed_columns_are_the_ciphers_hmacs_and_tokens(
     assert [cipher.decrypt(t) for t in name_cipher] == NAMES
     assert all(t.startswith("k7:") for t in [*id_cipher, *name_cipher])
     assert len(set(id_cipher)) == len(IDS)
+
+
+def _signal_masks(pid: int) -> dict[str, int]:
+    fields = dict(
+        line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line
+    )
+    return {k: int(fields[k], 16) for k in ("SigCgt", "SigIgn")}
+
+
+def test_the_crypto_workers_do_not_keep_the_parents_signal_handlers(
+    keys: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool ends its workers with SIGTERM. Forked, they had their parent's handlers — `xiezuo
+    worker`'s only sets a flag, this test session's raises KeyboardInterrupt — and a test session
+    hung in Sealer.close with a worker still waiting. They take the default action now, and
+    ignore Ctrl-C (the importing process ends the pool)."""
+    monkeypatch.setattr(importing, "CRYPTO_POOL_MIN_ROWS", 1)
+    caught = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: caught.append(True))  # as `xiezuo worker` does
+    sealer = importing.Sealer()
+    try:
+        sealer.submit(pl.Series("_id", IDS), pl.Series("_name", NAMES))()
+        assert _signal_masks(os.getpid())["SigCgt"] & SIGTERM_BIT  # the parent catches it
+        workers = [p.pid for p in sealer._pool._pool]
+        assert len(workers) == importing.CRYPTO_WORKERS
+        for pid in workers:
+            masks = _signal_masks(pid)
+            assert not masks["SigCgt"] & SIGTERM_BIT
+            assert masks["SigIgn"] & SIGINT_BIT
+    finally:
+        sealer.close()
+        signal.signal(signal.SIGTERM, previous)
+    assert caught == []
+
+
+SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
+SIGINT_BIT = 1 << (signal.SIGINT - 1)

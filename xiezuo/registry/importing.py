@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -512,6 +513,16 @@ def _masks(ids: pl.Series, names: pl.Series) -> tuple[pl.Series, pl.Series]:
     return out["id_masked"], out["name_masked"]
 
 
+def _crypto_worker_signals() -> None:
+    """A crypto worker's signals as a plain process has them. It is forked with its parent's
+    handlers — `xiezuo worker`'s SIGTERM only sets a flag, the test session's raises
+    KeyboardInterrupt — and the pool ends its workers with SIGTERM, then waits for them: a test
+    session hung in Sealer.close with one worker ended and the other, which caught SIGTERM, still
+    waiting for the task queue's lock. Ctrl-C goes to the importing process, which ends the pool."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Sealer:
     """Seals a batch in-process, or (big batches) split over a pool of worker processes while the
     main process reads and validates the next batch."""
@@ -525,7 +536,9 @@ class Sealer:
             return lambda: done
         if self._pool is None:
             get_cipher()  # keys read once, inherited by the forked workers
-            self._pool = multiprocessing.get_context("fork").Pool(CRYPTO_WORKERS)
+            self._pool = multiprocessing.get_context("fork").Pool(
+                CRYPTO_WORKERS, initializer=_crypto_worker_signals
+            )
         step = -(-len(ids) // CRYPTO_WORKERS)
         parts = [
             self._pool.apply_async(_seal, (ids.slice(i, step), names.slice(i, step)))
