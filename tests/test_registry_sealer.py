@@ -16,6 +16,8 @@ from xiezuo.registry import importing
 
 IDS = ["11010519491231002X", "513431199001011234", "520281196104201214", "610725195201111214", "1"]
 NAMES = ["张三丰", "欧阳·娜娜", "樊一", "那二", "李"]
+SIGTERM_BIT = 1 << (signal.SIGTERM - 1)  # in /proc/<pid>/status signal masks
+SIGINT_BIT = 1 << (signal.SIGINT - 1)
 
 
 @pytest.fixture
@@ -79,7 +81,3 @@ def test_the_crypto_workers_do_not_keep_the_parents_signal_handlers(
         sealer.close()
         signal.signal(signal.SIGTERM, previous)
     assert caught == []
-
-
-SIGTERM_BIT = 1 << (signal.SIGTERM - 1)
-SIGINT_BIT = 1 << (signal.SIGINT - 1)

@@ -2588,7 +2588,8 @@ def indexes_meanwhile(table: str) -> Future[None] | None:
             _build(record, ddl)
         try:
             for name, tbl, ddl in early_keys:
-                _add_unchecked(name, tbl, ddl)
+                with transaction.atomic(), connection.cursor() as cursor:
+                    _add_unchecked(cursor, name, tbl, ddl)
                 _validate_key(name, tbl)
         finally:
             connection.close()  # this thread's connection
@@ -2627,7 +2628,7 @@ def _restore_in_parallel(saved: list[tuple[str, str, str, str]]) -> None:
         for name, tbl, ddl in sorted(other):
             cursor.execute(f'ALTER TABLE {tbl} ADD CONSTRAINT "{name}" {ddl}')
         for name, tbl, ddl in sorted(foreign):
-            _add_unchecked(name, tbl, ddl, cursor)
+            _add_unchecked(cursor, name, tbl, ddl)
         cursor.execute(
             f"DELETE FROM {DEFERRED_DDL} WHERE kind <> 'autovacuum' AND NOT (name = ANY(%s))",
             [[n for n, _, _ in foreign]],
@@ -2656,13 +2657,9 @@ def _referenced(ddl: str) -> str:
     return found["table"].split(".")[-1].strip('"') if found else ""
 
 
-def _add_unchecked(name: str, tbl: str, ddl: str, cursor: Any = None) -> None:
-    """A deferred foreign key added NOT VALID (no check, a moment's lock), unless a killed run
-    added it already; ``cursor``: in the caller's transaction, else in one of its own."""
-    if cursor is None:
-        with transaction.atomic(), connection.cursor() as own:
-            _add_unchecked(name, tbl, ddl, own)
-        return
+def _add_unchecked(cursor: Any, name: str, tbl: str, ddl: str) -> None:
+    """A deferred foreign key added NOT VALID (no check, a moment's lock) in the caller's
+    transaction, unless a killed run added it already."""
     cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass", [name, tbl])
     if cursor.fetchone() is None:
         plain = ddl.replace(" NOT VALID", "")
