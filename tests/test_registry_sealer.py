@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import polars as pl
@@ -57,6 +58,10 @@ def _signal_masks(pid: int) -> dict[str, int]:
     return {k: int(fields[k], 16) for k in ("SigCgt", "SigIgn")}
 
 
+def _plain(masks: dict[str, int]) -> bool:
+    return not masks["SigCgt"] & SIGTERM_BIT and bool(masks["SigIgn"] & SIGINT_BIT)
+
+
 def test_the_crypto_workers_do_not_keep_the_parents_signal_handlers(
     keys: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,7 +79,11 @@ def test_the_crypto_workers_do_not_keep_the_parents_signal_handlers(
         workers = [p.pid for p in sealer._pool._pool]
         assert len(workers) == importing.CRYPTO_WORKERS
         for pid in workers:
-            masks = _signal_masks(pid)
+            # A worker sets its signals as it starts, maybe after the results came back (the
+            # other worker may have sealed both halves): wait for it, a few seconds at most.
+            deadline = time.monotonic() + 10
+            while not _plain(masks := _signal_masks(pid)) and time.monotonic() < deadline:
+                time.sleep(0.01)
             assert not masks["SigCgt"] & SIGTERM_BIT
             assert masks["SigIgn"] & SIGINT_BIT
     finally:
