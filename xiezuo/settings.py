@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "xiezuo.industry",
     "xiezuo.labour",
     "xiezuo.consumption",
+    "xiezuo.assessment",
     "xiezuo.web",
     "xiezuo.api",
 ]

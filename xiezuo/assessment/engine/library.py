@@ -1,0 +1,313 @@
+"""The indicator library, written once in ibis: every function computes its figure for every
+assessed pairing at once (set-based), over the fact tables, on any ibis backend (DuckDB by
+default, PySpark beyond one machine: docs/adr/0013). Keep expressions portable: joins, filters,
+``ibis.cases``, window ``row_number``, ``DateValue.delta`` — no backend-specific SQL.
+
+A pairing's figure includes its sub-pairings (DESIGN.md D8): records are joined to
+``closure(ancestor, descendant)`` and grouped by the ancestor, the assessed pairing.
+
+Verification (DESIGN.md §3), for each person named on a record of the year, in this order:
+
+``not_registered``    the person key is not a registry member;
+``outside_area``      the member's household is not in the helped side of the record's pairing;
+``not_poor_on_date``  on the date that counts the member had left the household (or died), had
+                      not yet joined it, or the household was neither registered poor (poor,
+                      pre_exit, returned; exited too where ``accept_exited``, 脱贫不脱政策) nor monitored;
+``too_short``         the duration condition fails (e.g. < 90 days of the placement in the year);
+``counted_already``   the person was counted for this indicator and pairing by an earlier record
+                      (by date, then record id); person-times count every event instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from xiezuo.assessment.engine.framework import Computation
+
+POOR = ("poor", "pre_exit", "returned")
+REFUSALS = ("not_registered", "outside_area", "not_poor_on_date", "too_short", "counted_already")
+NOT_VERIFIED = ("not_registered", "outside_area", "not_poor_on_date")
+
+
+@dataclass(frozen=True)
+class Context:
+    """The fact tables of a run as ibis tables, the year, and the pairing closure."""
+
+    t: Mapping[str, ir.Table]
+    year: int
+    closure: ir.Table  # ancestor, descendant: every pairing and each pairing below it (itself too)
+    helped: ir.Table  # pairing, low, high: the helped side of each pairing as code ranges
+
+    def at(self, year: int) -> Context:
+        return replace(self, year=year)
+
+    @property
+    def jan1(self) -> ir.DateScalar:
+        return ibis.date(self.year, 1, 1)
+
+    @property
+    def dec31(self) -> ir.DateScalar:
+        return ibis.date(self.year, 12, 31)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """``values`` (pairing, value) for the pairings with records; ``absent`` the value of the
+    others (0 for counts and sums, None where no records means no figure, e.g. a share);
+    ``evidence`` (pairing, record, person, reason, checked_ok, verified) for people indicators."""
+
+    values: ir.Table
+    absent: float | None = 0.0
+    evidence: ir.Table | None = None
+
+
+def _where(t: ir.Table, where: Mapping[str, Any]) -> ir.Table:
+    preds = []
+    for column, cond in sorted(where.items()):
+        c = t[column]
+        if isinstance(cond, Mapping):
+            preds.append(c.isnull() if cond["empty"] else c.notnull())
+        elif isinstance(cond, list):
+            preds.append(c.isin(cond))
+        else:
+            preds.append(c == cond)
+    return t.filter(*preds) if preds else t
+
+
+def records(ctx: Context, ledger: str, where: Mapping[str, Any]) -> ir.Table:
+    """The ledger's records of the year, with ``ancestor``: one row per record and assessed pairing."""
+    t = ctx.t[ledger]
+    t = _where(t.filter(t.year == ctx.year), where)
+    c = ctx.closure
+    return t.join(c, t.pairing == c.descendant).select(t, ancestor=c.ancestor)
+
+
+def _per_pairing(t: ir.Table, value: ir.Value) -> ir.Table:
+    return t.group_by(pairing=t.ancestor).aggregate(value=value.cast("float64"))
+
+
+def count(ctx: Context, *, ledger: str, where: Mapping[str, Any]) -> Computed:
+    r = records(ctx, ledger, where)
+    return Computed(_per_pairing(r, r.count()))
+
+
+def distinct(ctx: Context, *, ledger: str, column: str, where: Mapping[str, Any]) -> Computed:
+    r = records(ctx, ledger, where)
+    return Computed(_per_pairing(r, r[column].nunique()))
+
+
+def sum_(ctx: Context, *, ledger: str, column: str, where: Mapping[str, Any]) -> Computed:
+    r = records(ctx, ledger, where)
+    return Computed(_per_pairing(r, r[column].sum().fill_null(0)))
+
+
+def _verified(ctx: Context, x: ir.Table, accept_exited: bool) -> ir.Table:
+    """``x`` (record, pairing, person, d …) with ``reason`` of the registry check (null = verified)."""
+    p = ctx.t["people"]
+    x = x.left_join(p, x.person == p.person).select(
+        x,
+        known=p.person.notnull(),
+        household=p.household,
+        home=p.region_code,
+        entered_on=p.entered_on,
+        left_on=p.left_on,
+    )
+    h = ctx.helped
+    x = x.left_join(h, (x.pairing == h.pairing) & (x.home >= h.low) & (x.home < h.high)).select(
+        x, in_area=h.low.notnull()
+    )
+    s = ctx.t["statuses"]
+    x = x.left_join(
+        s, (x.household == s.household) & (s.start <= x.d) & (s.end.isnull() | (s.end > x.d))
+    ).select(x, status=s.status)
+    m = ctx.t["monitoring"]
+    watched = (
+        x.join(m, (x.household == m.household) & (m.start <= x.d) & (m.end.isnull() | (m.end > x.d)))
+        .select(x.record, x.person)
+        .distinct()
+        .mutate(monitored=ibis.literal(True))
+    )
+    x = x.left_join(watched, (x.record == watched.record) & (x.person == watched.person)).select(
+        x, monitored=watched.monitored.fill_null(False)
+    )
+    good = x.status.isin(list(POOR) + (["exited"] if accept_exited else [])) | x.monitored
+    reason = ibis.cases(
+        (~x.known, "not_registered"),
+        (~x.in_area, "outside_area"),
+        (x.left_on.notnull() & (x.left_on <= x.d), "not_poor_on_date"),
+        (x.entered_on.notnull() & (x.entered_on > x.d), "not_poor_on_date"),
+        (~good.fill_null(False), "not_poor_on_date"),
+        else_=ibis.null("string"),
+    )
+    return x.mutate(reason=reason)
+
+
+def people(
+    ctx: Context,
+    *,
+    ledger: str,
+    date: str,
+    end: str | None,
+    min_days: int,
+    window: str,
+    verify: bool,
+    accept_exited: bool,
+    unit: str,
+    where: Mapping[str, Any],
+) -> Computed:
+    t = ctx.t[ledger]
+    t = _where(t.filter(t.year == ctx.year), where)
+    base = t.select(t.record, t.pairing, d=t[date], e=t[end] if end else ibis.null("date"))
+    rp = ctx.t["record_people"]
+    rp = rp.filter(rp.ledger == ledger).select(rp.record, rp.person, rp.checked_ok).distinct()
+    x = base.join(rp, base.record == rp.record).select(base, rp.person, rp.checked_ok)
+    if verify:
+        x = _verified(ctx, x, accept_exited)
+        x = x.mutate(verified=x.reason.isnull())
+    else:
+        x = x.mutate(reason=ibis.null("string"), verified=ibis.null("boolean"))
+    if min_days:
+        if window == "year":
+            stop = ibis.least(x.e.fill_null(ctx.dec31), ctx.dec31)
+            days = stop.delta(ibis.greatest(x.d, ctx.jan1), unit="day") + 1
+        else:
+            days = ibis.ifelse(x.e.isnull(), min_days, x.e.delta(x.d, unit="day") + 1)
+        x = x.mutate(reason=ibis.ifelse(x.reason.isnull() & (days < min_days), "too_short", x.reason))
+    c = ctx.closure
+    y = x.join(c, x.pairing == c.descendant).select(x, ancestor=c.ancestor)
+    if unit == "people":
+        who = y.person.fill_null(-y.record)
+        rank = ibis.row_number().over(group_by=[y.ancestor, who, y.reason.isnull()], order_by=[y.d, y.record])
+        y = y.mutate(reason=ibis.ifelse(y.reason.isnull() & (rank > 0), "counted_already", y.reason))
+    values = _per_pairing(y, y.reason.isnull().cast("int64").sum())
+    evidence = y.select(
+        pairing=y.ancestor,
+        record=y.record,
+        person=y.person,
+        reason=y.reason,
+        checked_ok=y.checked_ok,
+        verified=y.verified,
+    )
+    return Computed(values, 0.0, evidence)
+
+
+def _ratio(num: Computed, den: Computed) -> ir.Table:
+    a, b = num.values, den.values
+    j = b.left_join(a, a.pairing == b.pairing).select(
+        pairing=b.pairing, n=a.value.fill_null(num.absent or 0), d=b.value
+    )
+    return j.select(j.pairing, value=ibis.ifelse(j.d > 0, j.n / j.d, ibis.null("float64")))
+
+
+def share(ctx: Context, *, numerator: Computation, denominator: Computation) -> Computed:
+    num, den = compute(ctx, numerator), compute(ctx, denominator)
+    return Computed(_ratio(num, den), None, num.evidence)
+
+
+def mean(ctx: Context, *, parts: tuple[Computation, ...]) -> Computed:
+    tables = [compute(ctx, p).values for p in parts]
+    u = ibis.union(*tables, distinct=False)
+    u = u.filter(u.value.notnull())
+    return Computed(u.group_by(u.pairing).aggregate(value=u.value.mean()), None)
+
+
+def total(ctx: Context, *, parts: tuple[Computation, ...]) -> Computed:
+    tables = [compute(ctx, p).values for p in parts]
+    u = ibis.union(*tables, distinct=False)
+    return Computed(u.group_by(u.pairing).aggregate(value=u.value.fill_null(0.0).sum()), 0.0)
+
+
+def growth(ctx: Context, *, of: Computation) -> Computed:
+    return Computed(_ratio(compute(ctx, of), compute(ctx.at(ctx.year - 1), of)), None)
+
+
+def _in_deep(ctx: Context, t: ir.Table, column: str) -> ir.Table:
+    r = ctx.t["regions"]
+    deep = r.filter(r.deep_poverty)
+    return t.semi_join(deep, (t[column] >= deep.low) & (t[column] < deep.high))
+
+
+def _helped_people(ctx: Context, on: ir.DateScalar) -> ir.Table:
+    """(pairing, person, region_code, household) of the helped area's members on a date."""
+    p, h, c = ctx.t["people"], ctx.helped, ctx.closure
+    p = p.filter(p.left_on.isnull() | (p.left_on > on), p.entered_on.isnull() | (p.entered_on <= on))
+    top = h.join(c, (h.pairing == c.ancestor) & (c.ancestor == c.descendant)).select(h.pairing, h.low, h.high)
+    return p.join(top, (p.region_code >= top.low) & (p.region_code < top.high)).select(
+        top.pairing, p.person, p.region_code, p.household, p.exit_year
+    )
+
+
+def tilt(ctx: Context, *, ledger: str, column: str, region: str, where: Mapping[str, Any]) -> Computed:
+    r = records(ctx, ledger, where)
+    spent = r.group_by(pairing=r.ancestor).aggregate(total=r[column].sum().cast("float64"))
+    d = _in_deep(ctx, r, region)
+    deep_spent = d.group_by(pairing=d.ancestor).aggregate(deep=d[column].sum().cast("float64"))
+    poor = _registered_poor(ctx)
+    all_poor = poor.group_by(poor.pairing).aggregate(n=poor.count().cast("float64"))
+    dp = _in_deep(ctx, poor, "region_code")
+    deep_poor = dp.group_by(dp.pairing).aggregate(dn=dp.count().cast("float64"))
+    j = spent.left_join(deep_spent, spent.pairing == deep_spent.pairing).select(
+        spent.pairing, spent.total, deep=deep_spent.deep.fill_null(0.0)
+    )
+    j = j.left_join(all_poor, j.pairing == all_poor.pairing).select(j, n=all_poor.n)
+    j = j.left_join(deep_poor, j.pairing == deep_poor.pairing).select(j, dn=deep_poor.dn.fill_null(0.0))
+    ok = (j.total > 0) & (j.n > 0) & (j.dn > 0)
+    value = ibis.ifelse(ok, (j.deep / j.total) / (j.dn / j.n), ibis.null("float64"))
+    return Computed(j.select(j.pairing, value=value), None)
+
+
+def _registered_poor(ctx: Context) -> ir.Table:
+    """Members of the helped area whose household was registered poor on 1 January."""
+    x = _helped_people(ctx, ctx.jan1)
+    s = ctx.t["statuses"]
+    on = ctx.jan1
+    poor = s.filter(s.start <= on, s.end.isnull() | (s.end > on), s.status.isin(list(POOR)))
+    return x.semi_join(poor, x.household == poor.household)
+
+
+def registry_poor(ctx: Context) -> Computed:
+    x = _registered_poor(ctx)
+    return Computed(x.group_by(x.pairing).aggregate(value=x.count().cast("float64")))
+
+
+def registry_exits(ctx: Context) -> Computed:
+    x = _registered_poor(ctx)
+    x = x.filter(x.exit_year == ctx.year)
+    return Computed(x.group_by(x.pairing).aggregate(value=x.count().cast("float64")))
+
+
+def manual(ctx: Context, *, note: str) -> Computed:
+    c = ctx.closure
+    none = c.filter(c.ancestor < 0).select(pairing=c.ancestor, value=ibis.null("float64"))
+    return Computed(none, None)
+
+
+FUNCTIONS: Mapping[str, Callable[..., Computed]] = {
+    "count": count,
+    "distinct": distinct,
+    "sum": sum_,
+    "people": people,
+    "share": share,
+    "mean": mean,
+    "total": total,
+    "growth": growth,
+    "tilt": tilt,
+    "registry_poor": registry_poor,
+    "registry_exits": registry_exits,
+    "manual": manual,
+}
+
+
+def compute(ctx: Context, computation: Computation) -> Computed:
+    """The figure of ``computation`` for every pairing in ``ctx``."""
+    return FUNCTIONS[computation.function](ctx, **computation.params)
+
+
+def year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
