@@ -25,6 +25,8 @@ commands:
   import <ledger> FILE ...          import a cooperation ledger (placements, funds, projects ...)
   template registry|monitoring|<ledger> --out F.xlsx   write an import template
   synth registry|ledgers ...        synthetic, import-ready files (no real people)
+  assess --year Y [--framework F] [--scope REGION] [--snapshot S] [--json | --out F.xlsx]
+                                    the annual assessment (考核) of every pairing, both sides
   manage <django command> ...       any Django management command (migrate, shell, ...)
 
 Run `xiezuo <command> [<subcommand>] --help` for the options of one command."""

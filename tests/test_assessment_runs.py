@@ -1,0 +1,214 @@
+"""Assessment runs on the test world (issue 18): facts from the database, the snapshot, the run's
+results written back, ``xiezuo assess --json`` and recomputing from the snapshot.
+
+The test world's county pair 东丽区 → 承德县 (under 天津 → 承德) gets placements of the registry
+people of tests/ledgers_world.py, entered through the ledger service as a clerk would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.ledgers_world import People, make_people
+from tests.world import World
+from xiezuo.assessment import facts
+from xiezuo.assessment import snapshot as snapshots
+from xiezuo.assessment.engine.facts import SCHEMAS
+from xiezuo.assessment.models import Finding, IndicatorResult, Run, Score
+from xiezuo.core.models import AuditEntry
+from xiezuo.engagement.models import AgreementTarget
+from xiezuo.labour.ledgers import PLACEMENT_TYPE
+from xiezuo.labour.models import Placement
+from xiezuo.ledgers.services import save_record
+from xiezuo.pairings.models import Pairing
+from xiezuo.registry.models import Member
+
+CHENGDE = 130800000000
+
+
+@pytest.fixture
+def placed(world: World) -> tuple[People, Pairing, dict[str, int]]:
+    people = make_people()
+    pair = world.pairing("120110", "130821")
+    clerk = world.user("chengdexian")
+    ids: dict[str, int] = {}
+
+    def place(name: str, person: str, start: dt.date, end: dt.date | None = None) -> None:
+        values = {
+            "pairing": pair,
+            "year": 2019,
+            "id_number": person,
+            "employer": "天津东丽测试电子有限公司",
+            "workplace_region": "120110",
+            "start": start,
+            "end": end,
+            "arrangement": "organised",
+        }
+        ids[name] = save_record(PLACEMENT_TYPE, actor=clerk, values=values).pk
+
+    place("poor", people.poor[0], dt.date(2019, 3, 1))
+    place("poor_again", people.poor[0], dt.date(2019, 6, 1))
+    place("short", people.poor[1], dt.date(2019, 11, 1))
+    place("exited", people.exited[0], dt.date(2019, 3, 1))
+    place("dead", people.dead[0], dt.date(2019, 7, 1))
+    place("outside", people.outside[0], dt.date(2019, 3, 1))
+    place("unknown", people.unknown[0], dt.date(2019, 3, 1))
+    AgreementTarget.objects.create(
+        pairing=pair,
+        year=2019,
+        side="helper",
+        region_code=120110000000,
+        key="assessment-test-target",
+        target_item="placements",
+        target_count=4,
+        signed_on=dt.date(2019, 1, 15),
+    )
+    return people, pair, ids
+
+
+def _assess(*args: str) -> dict[str, Any]:
+    out = io.StringIO()
+    call_command("assess", "--year", "2019", "--json", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def _indicator(result: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(i for i in result["indicators"] if i["code"] == code)
+
+
+def test_facts_carry_keys_not_personal_data(placed: tuple[People, Pairing, dict[str, int]]) -> None:
+    _people, pair, ids = placed
+    tables = facts.take()
+    for name, table in tables.items():
+        assert table.schema.equals(SCHEMAS[name]), name
+    members = {m.id_hmac: m.pk for m in Member.objects.all()}
+    top = max(members.values())
+    on_placements = [r for r in tables["record_people"].to_pylist() if r["ledger"] == "placements"]
+    keys = {r["record"]: r["person"] for r in on_placements}
+    # registry members by their id; the one stranger keyed just above every member
+    assert keys[ids["poor"]] == keys[ids["poor_again"]]
+    assert keys[ids["unknown"]] == top + 1
+    assert {keys[ids[n]] for n in ("poor", "short", "exited", "dead", "outside")} <= set(members.values())
+    strings = {
+        v for t in tables.values() for c in t.columns if str(c.type) == "string" for v in c.to_pylist()
+    }
+    assert not strings & set(members)  # no keyed hash left the database
+    placements = {r["record"]: r for r in tables["placements"].to_pylist()}
+    assert placements[ids["short"]]["start"] == dt.date(2019, 11, 1)
+    assert placements[ids["short"]]["pairing"] == pair.pk
+
+
+def test_assess_a_year_writes_the_run_and_answers_json(
+    world: World, placed: tuple[People, Pairing, dict[str, int]]
+) -> None:
+    _people, pair, ids = placed
+    provincial = world.provincial
+    data = _assess("--scope", "1308")
+    run = Run.objects.get()
+    assert data["run"] == {
+        "id": run.pk,
+        "year": 2019,
+        "frameworks": [
+            {"code": "ew-2017-east", "version": "2017.1"},
+            {"code": "ew-2017-west", "version": "2017.1"},
+        ],
+        "snapshot": run.snapshot,
+    }
+    by_key = {(r["pairing"], r["side"]): r for r in data["results"]}
+    county = by_key[(pair.pk, "helper")]
+    assert (county["level"], _indicator(county, "E17")) == (
+        "county-county",
+        {"code": "E17", "value": 2, "target": 4, "points": 4.0},
+    )
+    # the provincial pair includes its county pairs, and has no agreement of its own: the county's 4
+    assert _indicator(by_key[(provincial.pk, "helper")], "E17") == {
+        "code": "E17",
+        "value": 2,
+        "target": 4,
+        "points": 4.0,
+    }
+    assert _indicator(by_key[(pair.pk, "helped")], "W17") == {
+        "code": "W17",
+        "value": 2,
+        "target": 4,
+        "points": 3.5,
+    }
+    assert _indicator(by_key[(pair.pk, "helped")], "W19") == {
+        "code": "W19",
+        "value": 1,
+        "target": 0.8,
+        "points": 6.0,
+    }
+    assert county["total"] == 8.0 and county["areas"]["labour"] == 4.0 and county["grade"] == "较差"
+    levels = {(r["side"], r["level"]) for r in data["results"]}
+    assert ("helper", "province-prefecture") in levels and ("helped", "county-county") in levels
+    # written back: one score per result, 22 indicators each, the refusals as findings
+    assert Score.objects.filter(run=run).count() == len(data["results"])
+    assert IndicatorResult.objects.filter(run=run).count() == 22 * len(data["results"])
+    score = Score.objects.get(run=run, pairing_id=pair.pk, side="helper")
+    assert (score.total, score.grade, score.areas["labour"]) == (Decimal("8.00"), "较差", "4.00")
+    refused = sorted(
+        (f.reason, f.records)
+        for f in Finding.objects.filter(run=run, indicator="E17", pairing_id=pair.pk, side="helper")
+    )
+    assert refused == [
+        ("counted_already", [ids["poor_again"]]),
+        ("not_poor_on_date", [ids["dead"]]),
+        ("not_registered", [ids["unknown"]]),
+        ("outside_area", [ids["outside"]]),
+        ("too_short", [ids["short"]]),
+    ]
+    missing = Finding.objects.get(run=run, indicator="E5", pairing_id=pair.pk, reason="missing_target")
+    assert missing.severity == "error"
+    evidence = pq.read_table(settings.DATA_DIR / run.evidence_path).to_pylist()
+    counted = sorted(
+        r["record"]
+        for r in evidence
+        if r["indicator"] == "E17" and r["pairing"] == pair.pk and r["reason"] is None
+    )
+    assert counted == sorted([ids["poor"], ids["exited"]])
+    entry = AuditEntry.objects.get(action="assess")
+    assert (entry.object_id, entry.batch["snapshot"]) == (str(run.pk), run.snapshot)
+
+
+def test_recomputing_from_the_snapshot_gives_the_same_results(
+    placed: tuple[People, Pairing, dict[str, int]],
+) -> None:
+    _people, pair, ids = placed
+    first = _assess("--scope", "1308")
+    Placement.objects.filter(pk=ids["exited"]).delete()  # the database changes after the run
+    again = _assess("--scope", "1308", "--snapshot", first["run"]["snapshot"])
+    assert json.dumps(again["results"], sort_keys=True) == json.dumps(first["results"], sort_keys=True)
+    assert again["run"]["snapshot"] == first["run"]["snapshot"] and again["run"]["id"] != first["run"]["id"]
+    fresh = _assess("--scope", "1308")
+    assert fresh["run"]["snapshot"] != first["run"]["snapshot"]
+    county = next(r for r in fresh["results"] if r["pairing"] == pair.pk and r["side"] == "helper")
+    assert _indicator(county, "E17")["value"] == 1
+    # the same database content gives the same snapshot, file for file
+    assert snapshots.write(facts.take()) == fresh["run"]["snapshot"]
+
+
+def test_clear_errors_for_bad_runs(placed: tuple[People, Pairing, dict[str, int]]) -> None:
+    with pytest.raises(
+        CommandError, match=re.escape("未知的考核框架 ew-1999（已有：ew-2017-east, ew-2017-west, ew-2021）。")
+    ):
+        _assess("--framework", "ew-1999")
+    with pytest.raises(CommandError, match=re.escape(f"考核快照 {'0' * 64} 不存在或已被改动。")):
+        _assess("--snapshot", "0" * 64)
+    with pytest.raises(CommandError, match=re.escape("不是行政区划代码：13x")):
+        _assess("--scope", "13x")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=re.escape("没有适用于 1999 年的考核框架。")):
+        call_command("assess", "--year", "1999", stdout=out)
+    assert Run.objects.count() == 0
