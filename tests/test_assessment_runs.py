@@ -12,6 +12,7 @@ import io
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -19,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from openpyxl import load_workbook
 
 from tests.ledgers_world import People, make_people
 from tests.world import World
@@ -212,3 +214,24 @@ def test_clear_errors_for_bad_runs(placed: tuple[People, Pairing, dict[str, int]
     with pytest.raises(CommandError, match=re.escape("没有适用于 1999 年的考核框架。")):
         call_command("assess", "--year", "1999", stdout=out)
     assert Run.objects.count() == 0
+
+
+def test_results_to_a_workbook(placed: tuple[People, Pairing, dict[str, int]], tmp_path: Path) -> None:
+    _people, pair, ids = placed
+    out = io.StringIO()
+    path = tmp_path / "results.xlsx"
+    call_command("assess", "--year", "2019", "--scope", "130821", "--out", str(path), stdout=out)
+    run = Run.objects.get()
+    # the county pair and the township and village pairs below it, both sides
+    assert out.getvalue().startswith(f"考核运行 {run.pk}：6 项结果，")
+    book = load_workbook(path)
+    assert book.sheetnames == ["考核结果", "核查发现"]
+    rows = list(book["考核结果"].iter_rows(values_only=True))
+    assert rows[0][:7] == ("考核框架", "结对关系", "结对方", "层级", "合计", "等次", "排名")
+    assert rows[0][7:10] == ("E1", "E2", "E3") and len(rows) == 7
+    assert sorted({r[3] for r in rows[1:]}) == ["county-county", "township-township", "village-village"]
+    helper = next(r for r in rows[1:] if r[2] == "helper")
+    assert helper[:7] == ("ew-2017-east", pair.pk, "helper", "county-county", 8.0, "较差", 1)
+    assert helper[7 + 16] == 4.0  # E17
+    findings = list(book["核查发现"].iter_rows(values_only=True))
+    assert ("E17", pair.pk, "helper", "outside_area", "warning", str(ids["outside"])) in findings
