@@ -256,7 +256,7 @@ class Heartbeat(threading.Thread):
         self.lost = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._last_write = 0.0
 
     def progress(self, done: int, total: int | None, message: str = "") -> None:
@@ -265,13 +265,13 @@ class Heartbeat(threading.Thread):
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
         self.join()
 
     def run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 # Progress is written at most twice a second; the heartbeat every interval.
                 wait = (
                     self.interval
@@ -280,7 +280,7 @@ class Heartbeat(threading.Thread):
                 )
                 self._wake.wait(wait)
                 self._wake.clear()
-                if self._stop.is_set():
+                if self._halt.is_set():
                     break
                 if self.pending is not None and time.monotonic() - self._last_write < 0.5:
                     continue
