@@ -22,10 +22,13 @@ def main(argv: list[str]) -> int:
     if argv[0] == "worker":
         return xiezuo(argv)
     if argv[0] == "enqueue":
+        from django.contrib.auth.models import User
+
         from xiezuo.core.jobs import enqueue
         from xiezuo.core.scope import SYSTEM
 
-        print(enqueue(actor=SYSTEM, kind=argv[1], params=json.loads(argv[2]), via="cli").pk)
+        actor = User.objects.get(username=argv[3]) if len(argv) > 3 else SYSTEM
+        print(enqueue(actor=actor, kind=argv[1], params=json.loads(argv[2]), via="cli").pk)
         return 0
     raise SystemExit(f"unknown command {argv[0]!r}")
 
