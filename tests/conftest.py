@@ -32,6 +32,8 @@ XIEZUO = [sys.executable, "-m", "xiezuo.cli"]
 TEST_PASSWORD = "testpass-123"
 BROWSER_DATABASE = "xiezuo_browser"
 CHROMIUM = "/usr/bin/chromium"
+# The live site's environment once it runs, for tests that run commands (a worker) on its database.
+LIVE_SITE_ENV: dict[str, str] = {}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -137,6 +139,7 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     _run_step([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env, "migrate")
     _run_step([*XIEZUO, "testworld"], env, "testworld")
+    LIVE_SITE_ENV.update(env)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp / "runserver.log"

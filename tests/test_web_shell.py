@@ -320,12 +320,12 @@ def test_demo_banner_shows_only_on_a_demo_database(alice):
 
 @pytest.mark.django_db
 def test_home_shows_grants_and_own_latest_jobs(alice, bob):
-    Job.objects.create(kind="import_registry", created_by=alice, status="done")
-    Job.objects.create(kind="export_secret_of_bob", created_by=bob, status="done")
+    Job.objects.create(kind="registry.import", created_by=alice, status="done")
+    Job.objects.create(kind="ledger.import", created_by=bob, status="done")
     html = client_for(alice).get(reverse("web:home")).content.decode()
     assert "county clerk" in html and "都匀市" in html and "2099-12-31" in html
-    assert "import_registry" in html
-    assert "export_secret_of_bob" not in html
+    assert "Registry import" in html and "registry.import" not in html  # the kind's label
+    assert "Ledger import" not in html
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,12 +335,12 @@ def test_home_shows_grants_and_own_latest_jobs(alice, bob):
 @pytest.mark.django_db
 def test_jobs_page_shows_a_clerk_only_her_own_jobs(alice, bob):
     mine = Job.objects.create(
-        kind="import_alice", created_by=alice, status="running", progress_done=3, progress_total=10
+        kind="registry.import", created_by=alice, status="running", progress_done=3, progress_total=10
     )
-    Job.objects.create(kind="import_bob", created_by=bob, status="queued", region_code=520300000000)
+    Job.objects.create(kind="ledger.import", created_by=bob, status="queued", region_code=520300000000)
     html = client_for(alice).get(reverse("web:jobs")).content.decode()
-    assert "import_alice" in html
-    assert "import_bob" not in html
+    assert "Registry import" in html
+    assert "Ledger import" not in html
     assert f'hx-get="{reverse("web:job_row", args=[mine.pk])}"' in html
     assert 'hx-trigger="every 2s"' in html
     assert '<progress class="xz-progress" value="3" max="10"' in html
@@ -357,22 +357,32 @@ def test_someone_elses_job_is_not_found(alice, bob):
 
 @pytest.mark.django_db
 def test_a_national_coordinator_sees_all_jobs(alice, bob, nora):
-    Job.objects.create(kind="import_alice", created_by=alice)
-    Job.objects.create(kind="import_bob", created_by=bob)
+    Job.objects.create(kind="registry.import", created_by=alice)
+    Job.objects.create(kind="ledger.import", created_by=bob)
     html = client_for(nora).get(reverse("web:jobs")).content.decode()
-    assert "import_alice" in html and "import_bob" in html
+    assert "Registry import" in html and "Ledger import" in html
 
 
 @pytest.mark.django_db
-def test_a_finished_job_row_stops_polling_and_the_detail_shows_result_and_error(alice):
+def test_a_finished_job_row_stops_polling_and_the_detail_shows_the_message_not_the_error(alice):
+    traceback = 'Traceback (most recent call last):\n  File "/srv/xiezuo/x.py"\nValueError: boom at row 7'
     job = Job.objects.create(
-        kind="import_alice", created_by=alice, status="failed", result={"rows": 12}, error="boom at row 7"
+        kind="registry.import",
+        created_by=alice,
+        status="failed",
+        result={"rows": 12},
+        error=traceback,
+        error_code="internal",
     )
     client = client_for(alice)
     row = client.get(reverse("web:job_row", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert row.lstrip().startswith("<tr") and "hx-trigger" not in row
     detail = client.get(reverse("web:job", args=[job.pk])).content.decode()
-    assert "boom at row 7" in detail and "&quot;rows&quot;: 12" in detail
+    for text in (row, detail):
+        assert "boom" not in text and "Traceback" not in text and "/srv/" not in text
+        assert f"ask the system administrator to look up job {job.pk} in the server log" in text
+    # An unknown result key is shown as text under "Details", never as JSON.
+    assert "&quot;rows&quot;" not in detail and "<li>12</li>" in detail
 
 
 # ---------------------------------------------------------------------------------------------

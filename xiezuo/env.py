@@ -48,6 +48,21 @@ def env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    """A number of seconds and the like.
+
+    >>> import os; os.environ["XZ_DOCTEST_SECONDS"] = "1.5"; env_float("XZ_DOCTEST_SECONDS", 2.0)
+    1.5
+    """
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:

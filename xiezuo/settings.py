@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from xiezuo.env import ConfigError, env_bool, env_int, env_list, env_str
+from xiezuo.env import ConfigError, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
@@ -182,6 +182,17 @@ XIEZUO_TOKEN_DAYS = env_int("XIEZUO_TOKEN_DAYS", 90)
 # Registry checks of people typed into ledger forms and the API, per user per minute (imports are
 # not limited; every check is logged as access to personal data).
 LEDGER_CHECKS_PER_MINUTE = env_int("XIEZUO_LEDGER_CHECKS_PER_MINUTE", 300)
+# The job queue (ADR 0012): a running job's worker writes its heartbeat every so many seconds; a
+# job whose heartbeat is older than the stale age has lost its worker and is taken back, retried
+# up to the attempts limit, and set aside once its workers died under it the quarantine count.
+XIEZUO_JOB_HEARTBEAT_SECONDS = env_float("XIEZUO_JOB_HEARTBEAT_SECONDS", 10.0)
+XIEZUO_JOB_STALE_SECONDS = env_float("XIEZUO_JOB_STALE_SECONDS", 120.0)
+XIEZUO_JOB_MAX_ATTEMPTS = env_int("XIEZUO_JOB_MAX_ATTEMPTS", 3)
+XIEZUO_JOB_QUARANTINE_AFTER = env_int("XIEZUO_JOB_QUARANTINE_AFTER", 2)
+if not 0 < XIEZUO_JOB_HEARTBEAT_SECONDS < XIEZUO_JOB_STALE_SECONDS:
+    raise ConfigError(
+        "XIEZUO_JOB_HEARTBEAT_SECONDS must be above 0 and below XIEZUO_JOB_STALE_SECONDS (see .env.example)"
+    )
 
 LOGGING = {
     "version": 1,

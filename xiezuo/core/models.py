@@ -80,6 +80,9 @@ class Job(models.Model):
         RUNNING = "running", _("running")
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
+        # Failed for good after its workers died twice while running it (ADR 0012): set aside so
+        # the queue moves on, never picked up again by itself.
+        QUARANTINED = "quarantined", _("set aside")
 
     kind = models.CharField(max_length=64)
     params = models.JSONField(default=dict)
@@ -98,12 +101,40 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     worker = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Written by the running worker's heartbeat thread; older than XIEZUO_JOB_STALE_SECONDS means
+    # the worker is gone (ADR 0012).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Times the job was found running with a stale heartbeat, i.e. its worker died under it.
+    stale_reclaims = models.PositiveSmallIntegerField(default=0)
+    # Why a failed job failed, for people: a code of xiezuo.core.job_messages and its parameters,
+    # rendered in the reader's language. ``error`` keeps the technical account for administrators.
+    error_code = models.CharField(max_length=32, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.pk} {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.QUARANTINED)
+
+    @property
+    def failure(self) -> str:
+        """Why the job failed, in the active language; empty unless it failed."""
+        from xiezuo.core.job_messages import failure_text
+
+        if self.status not in (self.Status.FAILED, self.Status.QUARANTINED):
+            return ""
+        return failure_text(self)
+
+    @property
+    def kind_label(self) -> str:
+        from xiezuo.core.job_messages import kind_label
+
+        return kind_label(self.kind)
 
     @property
     def percent(self) -> int | None:

@@ -25,6 +25,7 @@ from xiezuo.core.models import AuditEntry, Job
 from xiezuo.core.scope import active_grants, can, get_or_404, scope_for
 from xiezuo.regions.models import LEVEL_DIGITS, Region, full_code, subtree_range
 from xiezuo.web import public as public_tables
+from xiezuo.web.job_display import result_view
 
 AUDIT_PAGE = 50
 HOME_JOBS = 5
@@ -106,7 +107,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def jobs(request: HttpRequest) -> HttpResponse:
     qs = jobs_for(request.user).select_related("created_by").order_by("-created_at", "-id")
-    return render(request, "web/jobs.html", {"jobs": list(qs[:200])})
+    rows = list(qs[:200])
+    for job in rows:
+        job.view = result_view(job)  # type: ignore[attr-defined]
+    return render(request, "web/jobs.html", {"jobs": rows})
 
 
 @login_required
@@ -114,6 +118,7 @@ def jobs(request: HttpRequest) -> HttpResponse:
 def job_row(request: HttpRequest, job_id: int) -> HttpResponse:
     """One row of the jobs table; rows of unfinished jobs poll this every 2 s through htmx."""
     job = get_or_404(jobs_for(request.user).select_related("created_by"), pk=job_id)
+    job.view = result_view(job)
     return render(request, "web/partials/job_row.html", {"job": job})
 
 
@@ -121,8 +126,8 @@ def job_row(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_or_404(jobs_for(request.user).select_related("created_by"), pk=job_id)
-    result = json.dumps(job.result, ensure_ascii=False, indent=2, sort_keys=True) if job.result else ""
-    return render(request, "web/job.html", {"job": job, "result_json": result})
+    # The failure is the people-facing message only; the traceback stays in the log (ADR 0012).
+    return render(request, "web/job.html", {"job": job, "view": result_view(job, request.user)})
 
 
 # ---------------------------------------------------------------------------------------------

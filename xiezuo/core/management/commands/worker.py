@@ -1,4 +1,9 @@
-"""xiezuo worker [--once]: run background jobs from the database queue."""
+"""xiezuo worker [--once]: run background jobs from the database queue.
+
+On start and every so often while polling, the worker takes back jobs whose worker died (their
+heartbeat is older than XIEZUO_JOB_STALE_SECONDS; ADR 0012). ``--requeue-stale`` does that once
+first and says how many it took back; jobs with a fresh heartbeat are never touched.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from xiezuo.core.jobs import requeue_stale, work
+from xiezuo.core.jobs import reclaim_stale, work
 
 
 class Command(BaseCommand):
@@ -19,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--requeue-stale",
             action="store_true",
-            help="first put jobs left running by a dead worker back in the queue",
+            help="first take back jobs whose worker died (stale heartbeat) and report them",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -31,9 +36,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         if opts["requeue_stale"]:
-            n = requeue_stale()
-            if n:
-                self.stdout.write(f"requeued {n} stale job(s)")
+            taken = reclaim_stale()
+            for outcome, ids in taken.items():
+                if ids:
+                    self.stdout.write(f"{outcome} {len(ids)} stale job(s): {', '.join(map(str, ids))}")
         n = work(once=opts["once"], poll=opts["poll"], stop=lambda: stopping[0])
         if opts["once"]:
             self.stdout.write(f"ran {n} job(s)")
