@@ -14,12 +14,14 @@ reading the same bytes afterwards meets no surprise.
 from __future__ import annotations
 
 import itertools
+import posixpath
 import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import IO
 
@@ -34,9 +36,6 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SNIFF = 64 * 1024
 CHUNK = 1 << 20
-FULL_SCAN_BYTES = 128 << 20
-"""Worksheets up to this much XML have their real extent measured before calamine may read them;
-larger ones (a million cells and more) are streamed, their limits checked as the rows come."""
 
 # Content that is no spreadsheet, recognised to say what it is.
 _FOREIGN = (
@@ -119,18 +118,34 @@ class SheetScan:
         return self.max_row * self.max_column
 
 
+@dataclass(frozen=True)
+class Part:
+    """A worksheet as the workbook lists it."""
+
+    name: str
+    member: str
+    visible: bool
+
+
 @dataclass
 class Content:
     """What a file holds: ``kind`` is xlsx, xls, ods, zip, parquet or text."""
 
     kind: str
     sheets: dict[str, SheetScan] = field(default_factory=dict)
-    """xlsx: worksheet name → its scan (only the worksheets the workbook lists)."""
+    """xlsx: worksheet name → its scan (the worksheets the workbook lists)."""
+    scans: list[SheetScan] = field(default_factory=list)
+    """xlsx: every entry that holds cells, listed by the workbook or not."""
     shared_strings: int = 0
+    parts: list[Part] = field(default_factory=list)
+    """xlsx: the worksheets in the workbook's order (empty if its structure was not understood)."""
+    strings_member: str | None = None
+    styles_member: str | None = None
+    date1904: bool = False
 
     def streamed(self, limits: Limits) -> bool:
         """Whether an xlsx is too large to be held whole by calamine and is streamed instead."""
-        return any(not s.measured or s.area > limits.inmemory_cells for s in self.sheets.values())
+        return any(not s.measured or s.area > limits.inmemory_cells for s in self.scans)
 
 
 def _refuse(zh: str, en: str) -> TabularError:
@@ -398,14 +413,16 @@ def _scan_xlsx(
             f"{name} has {content.shared_strings:,} shared strings, more than the limit of "
             f"{limits.max_shared_strings:,}",
         )
-    for sheet, member in _sheet_members(archive, name).items():
-        scan = scans.get(member)
-        if scan is None:
-            continue
-        content.sheets[sheet] = scan
-        _check_extent(name, sheet, scan, limits)
-    for member, scan in scans.items():  # a worksheet the workbook does not list is still read by none
-        if member not in {s.member for s in content.sheets.values()}:
+    content.scans = list(scans.values())
+    _workbook_parts(archive, name, content)
+    for part in content.parts:
+        scan = scans.get(part.member)
+        if scan is not None:
+            content.sheets[part.name] = scan
+            _check_extent(name, part.name, scan, limits)
+    listed = {s.member for s in content.sheets.values()}
+    for member, scan in scans.items():  # an entry with cells the workbook does not list
+        if member not in listed:
             _check_extent(name, member, scan, limits)
     return content
 
@@ -432,34 +449,50 @@ _SHEET_ENTRY = re.compile(rb"<" + _P + rb"sheet\s[^>]*>")
 _ATTR = re.compile(rb"(?<![\w.-])([\w:.-]+)\s*=\s*[\"']([^\"']*)[\"']")
 
 
-def _sheet_members(archive: zipfile.ZipFile, name: str) -> dict[str, str]:
-    """Worksheet name → zip entry, from the workbook and its relationships."""
-    try:
-        workbook = _small_member(archive, "xl/workbook.xml", name)
-        rels = _small_member(archive, "xl/_rels/workbook.xml.rels", name)
-    except KeyError:
-        return {}
-    targets: dict[str, str] = {}
-    for tag in re.findall(rb"<" + _P + rb"Relationship\s[^>]*>", rels):
-        attrs = dict(_ATTR.findall(tag))
-        if b"Id" in attrs and b"Target" in attrs:
-            target = attrs[b"Target"].decode("utf-8", "replace")
-            targets[attrs[b"Id"].decode("utf-8", "replace")] = (
-                target.lstrip("/") if target.startswith("/") else "xl/" + target
-            )
-    out: dict[str, str] = {}
-    for tag in _SHEET_ENTRY.findall(workbook):
-        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(tag)}
-        sheet = _xml_text(attrs.get(b"name", b""))
-        rid = attrs.get(b"id", b"").decode("utf-8", "replace")
-        if rid in targets:
-            out[sheet] = targets[rid]
+def _relationships(archive: zipfile.ZipFile, member: str, name: str) -> dict[str, tuple[str, str]]:
+    """Relationship id → (type's last word, target entry) of ``member``'s relationships."""
+    folder, _, base = member.rpartition("/")
+    rels = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+    out: dict[str, tuple[str, str]] = {}
+    if rels not in archive.NameToInfo:
+        return out
+    for tag in re.findall(rb"<" + _P + rb"Relationship\s[^>]*>", _small_member(archive, rels, name)):
+        attrs = {k.decode(): _xml_text(v) for k, v in _ATTR.findall(tag)}
+        if "Id" in attrs and "Target" in attrs:
+            target = attrs["Target"]
+            if target.startswith("/"):
+                target = target.lstrip("/")
+            else:
+                target = posixpath.normpath(posixpath.join(folder, target))
+            out[attrs["Id"]] = (attrs.get("Type", "").rsplit("/", 1)[-1], target)
     return out
 
 
-def _xml_text(raw: bytes) -> str:
-    from html import unescape
+def _workbook_parts(archive: zipfile.ZipFile, name: str, content: Content) -> None:
+    """The worksheets, shared strings, styles and date system, from the workbook and its relationships."""
+    workbook = next(
+        (t for kind, t in _relationships(archive, "", name).values() if kind == "officeDocument"), None
+    )
+    if workbook is None or workbook not in archive.NameToInfo:
+        return
+    rels = _relationships(archive, workbook, name)
+    for kind, target in rels.values():
+        if kind == "sharedStrings":
+            content.strings_member = target
+        elif kind == "styles":
+            content.styles_member = target
+    xml = _small_member(archive, workbook, name)
+    content.date1904 = bool(re.search(rb"date1904\s*=\s*[\"'](?:1|true)[\"']", xml))
+    for tag in _SHEET_ENTRY.findall(xml):
+        attrs = {k.split(b":")[-1].decode(): _xml_text(v) for k, v in _ATTR.findall(tag)}
+        kind, target = rels.get(attrs.get("id", ""), ("", ""))
+        if kind == "worksheet" and target in archive.NameToInfo:
+            content.parts.append(
+                Part(attrs.get("name", ""), target, attrs.get("state", "visible") == "visible")
+            )
 
+
+def _xml_text(raw: bytes) -> str:
     return unescape(raw.decode("utf-8", "replace"))
 
 
@@ -468,7 +501,8 @@ def _scan_member(
 ) -> tuple[SheetScan | None, int]:
     """One pass over an entry: its shared strings, and if it is a worksheet its rows' sizes, merged
     ranges and — unless it is so large that it will be streamed anyway — its cells' real extent."""
-    scan = SheetScan(info.filename, measured=info.file_size <= FULL_SCAN_BYTES)
+    # About 64 bytes of XML a cell: a sheet that large is streamed whatever its extent.
+    scan = SheetScan(info.filename, measured=info.file_size <= limits.inmemory_cells * 64)
     strings = 0
     claimed: int | None = None
     worksheet = False
@@ -496,8 +530,6 @@ def _scan_member(
             first = not body
         if b"si" in body:
             strings += len(_SHARED.findall(body))
-            if max(claimed or 0, strings) > limits.max_shared_strings:
-                return None, max(claimed or 0, strings)
         worksheet = worksheet or b"sheetData" in body
         row_positions = [m.start() for m in _ROW.finditer(body)] if b"row" in body else []
         for position in row_positions:

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from xiezuo.core.tabular.guard import Content
@@ -198,57 +198,113 @@ def _calamine_rows(sheet: Any) -> Iterator[Row]:
 
 
 def _streamed_sheets(path: Path, name: str, content: Content, limits: Limits) -> Iterator[Sheet]:
-    """A workbook too large for calamine to hold whole, read row by row with openpyxl's parser
-    (flat memory, about a quarter of calamine's speed); limits checked as the cells come."""
-    from openpyxl import load_workbook
+    """A workbook too large for calamine to hold whole, read row by row (openpyxl's cell parser
+    on each row element, the rows read dropped at once: memory holds the shared strings and one
+    row); limits checked as the cells come."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except Exception as exc:  # openpyxl raises many kinds on a broken workbook
+    if not content.parts:
         raise TabularError(
-            f"无法打开工作簿 {name}：文件已损坏或不是 Excel 文件", f"cannot open workbook {name}: {exc}"
-        ) from exc
-    try:
-        for ws in workbook.worksheets:
-            if getattr(ws, "sheet_state", "visible") != "visible":
-                continue
-            scan = content.sheets.get(ws.title)
-            merged = [((r0 + 1, c0), (r1 + 1, c1)) for (r0, c0), (r1, c1) in scan.merged] if scan else []
-            yield Sheet(f"{name}!{ws.title}", _openpyxl_rows(ws, f"{name}!{ws.title}", limits), merged)
-    finally:
-        workbook.close()
-
-
-def _openpyxl_rows(ws: Any, source: str, limits: Limits) -> Iterator[Row]:
-    from openpyxl.worksheet._reader import WorkSheetParser
-
-    book = ws.parent
-    expected = 1
-    with ws._get_source() as src:
-        parser = WorkSheetParser(
-            src,
-            ws._shared_strings,
-            data_only=True,
-            epoch=book.epoch,
-            date_formats=book._date_formats,
-            timedelta_formats=book._timedelta_formats,
+            f"无法识别工作簿 {name} 的结构：请在 Excel 中另存为 .xlsx 后再上传",
+            f"cannot make out the structure of workbook {name}",
         )
-        for number, cells in parser.parse():
-            if number > limits.max_rows:
-                raise _too_long(source, number, limits.max_rows)
-            while expected < number:  # rows the sheet leaves out are empty, as calamine gives them
-                yield expected, []
-                expected += 1
-            values: list[Any] = []
-            for cell in cells:
-                column = cell["column"]
-                if column > limits.max_columns:
-                    raise _too_wide(source, number, column, limits.max_columns)
-                if column > len(values):
-                    values.extend([""] * (column - len(values)))
-                values[column - 1] = _openpyxl_value(cell["value"])
-            yield number, values
-            expected = number + 1
+    with zipfile.ZipFile(path) as archive:
+        strings = _shared_strings(archive, content.strings_member)
+        dates, durations = _date_styles(archive, content.styles_member)
+        epoch = CALENDAR_MAC_1904 if content.date1904 else WINDOWS_EPOCH
+        for part in content.parts:
+            scan = content.sheets.get(part.name)
+            if not part.visible or scan is None:
+                continue  # hidden sheets hold drop-down lists and workings; no cells, no rows
+            source = f"{name}!{part.name}"
+            merged = [((r0 + 1, c0), (r1 + 1, c1)) for (r0, c0), (r1, c1) in scan.merged]
+            with archive.open(part.member) as src:
+                rows = _xml_rows(src, strings, epoch, dates, durations, source, limits)
+                yield Sheet(source, rows, merged)
+                for _ in rows:  # the caller asked for the next sheet: finish this one's checks
+                    pass
+
+
+def _shared_strings(archive: zipfile.ZipFile, member: str | None) -> list[str]:
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    strings: list[str] = []
+    if member is None:
+        return strings
+    tag = f"{{{SHEET_MAIN_NS}}}si"
+    with archive.open(member) as src:
+        events = iterparse(src, events=("start", "end"))
+        _, root = next(events)
+        for event, element in events:
+            if event == "end" and element.tag == tag:
+                strings.append(Text.from_tree(element).content.replace("x005F_", ""))
+                root.clear()  # keep the strings, not their elements
+    return strings
+
+
+def _date_styles(archive: zipfile.ZipFile, member: str | None) -> tuple[set[int], set[int]]:
+    """Indexes of the cell styles that show dates, and durations (openpyxl's reading of them)."""
+    if member is None:
+        return set(), set()
+    from openpyxl.styles.stylesheet import Stylesheet
+    from openpyxl.xml.functions import fromstring
+
+    try:
+        sheet = Stylesheet.from_tree(fromstring(archive.read(member)))
+    except Exception:  # a broken style sheet: dates come as numbers and fail their columns' checks
+        return set(), set()
+    return set(sheet.date_formats), set(sheet.timedelta_formats)
+
+
+def _xml_rows(
+    src: IO[bytes],
+    strings: list[str],
+    epoch: dt.datetime,
+    dates: set[int],
+    durations: set[int],
+    source: str,
+    limits: Limits,
+) -> Iterator[Row]:
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    data_tag = f"{{{SHEET_MAIN_NS}}}sheetData"
+
+    parser = WorkSheetParser(
+        src, strings, data_only=True, epoch=epoch, date_formats=dates, timedelta_formats=durations
+    )
+    expected = 1
+    parent: Any = None
+    for event, element in iterparse(src, events=("start", "end")):
+        if event == "start":
+            if element.tag == data_tag:
+                parent = element
+            continue
+        if element.tag != ROW_TAG:
+            continue
+        number, cells = parser.parse_row(element)
+        if parent is not None:
+            parent.clear()  # the rows read so far: their elements would stay in the tree
+        if number > limits.max_rows:
+            raise _too_long(source, number, limits.max_rows)
+        while expected < number:  # rows the sheet leaves out are empty, as calamine gives them
+            yield expected, []
+            expected += 1
+        values: list[Any] = []
+        for cell in cells:
+            column = cell["column"]
+            if column > limits.max_columns:
+                raise _too_wide(source, number, column, limits.max_columns)
+            if column > len(values):
+                values.extend([""] * (column - len(values)))
+            values[column - 1] = _openpyxl_value(cell["value"])
+        yield number, values
+        expected = number + 1
 
 
 def _openpyxl_value(value: Any) -> Any:
