@@ -92,7 +92,8 @@ def zeros_zip(path: Path, member: str, size: int) -> Path:
         crc = zlib.crc32(zero, crc)
     compressed = len(block) * (size // MiB) + len(end)
     name = member.encode()
-    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0x800, 8, 0, 0x21, crc, compressed, size, len(name), 0)
+    sizes = (crc, compressed, size, len(name), 0)
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0x800, 8, 0, 0x21, *sizes)
     with path.open("wb") as fh:
         fh.write(local + name)
         for _ in range(size // MiB):
