@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 
+from xiezuo.core.tabular.safe import safe_cell
 from xiezuo.core.tabular.spec import format_value, write_template
 from xiezuo.ledgers import types
 from xiezuo.ledgers.models import LedgerRecord, PersonCheck
@@ -55,7 +57,7 @@ def write_rows(ltype: types.LedgerType, rows: Iterable[dict[str, Any]], path: st
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([row.get(c.key) for c in columns])
+        ws.append([safe_cell(Cell(ws, value=row.get(c.key))) for c in columns])
     for c in columns:
         if c.kind in ("raw", "text", "code"):
             for cell in ws[ws.cell(row=1, column=columns.index(c) + 1).column_letter][1:]:

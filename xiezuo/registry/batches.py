@@ -25,6 +25,7 @@ import polars as pl
 
 from xiezuo.core.tabular import Summary, UnitUsed, parse, values
 from xiezuo.core.tabular.errors import CellError, ParsedRow
+from xiezuo.core.tabular.guard import check
 from xiezuo.core.tabular.header import (
     HEADER_SCAN_ROWS,
     IGNORED_HEADERS,
@@ -33,7 +34,8 @@ from xiezuo.core.tabular.header import (
     norm_header,
     row_meta,
 )
-from xiezuo.core.tabular.readers import SNIFF_BYTES, _sniff_delimiter, detect_encoding
+from xiezuo.core.tabular.limits import Limits
+from xiezuo.core.tabular.readers import SNIFF_BYTES, _sniff_delimiter, bounded_lines, detect_encoding
 from xiezuo.core.tabular.spec import Column, Spec, parse_cell
 
 DTYPES: dict[str, Any] = {
@@ -124,6 +126,7 @@ def _plain_csv(path: Path, spec: Spec) -> _Plain | None:
     """A CSV whose header is its first row and whose text is UTF-8: read it by columns."""
     if path.suffix.lower() != ".csv":
         return None
+    check(path, path.name)  # by content, before polars sees it (ADR 0011)
     with path.open("rb") as fh:
         head_bytes = fh.read(SNIFF_BYTES)
     encoding = detect_encoding(head_bytes)
@@ -132,9 +135,12 @@ def _plain_csv(path: Path, spec: Spec) -> _Plain | None:
     sample = codecs.getincrementaldecoder(encoding)("replace").decode(head_bytes, final=False)
     delimiter = _sniff_delimiter(sample)
     with path.open(encoding=encoding, errors="replace", newline="") as text:
+        lines = bounded_lines(text, path.name, Limits.from_env().max_line_chars)
         head = list(
-            itertools.islice(enumerate(csv.reader(text, delimiter=delimiter), start=1), HEADER_SCAN_ROWS)
+            itertools.islice(enumerate(csv.reader(lines, delimiter=delimiter), start=1), HEADER_SCAN_ROWS)
         )
+    if head and len(head[0][1]) > Limits.from_env().max_columns:
+        return None  # the row reader refuses it with its message
     header = find_header(head, spec)
     if header is None or header.first_row != 1 or header.last_row != 1:
         return None
@@ -166,6 +172,8 @@ def _parse_column(column: Column, text: pl.Series, unit: str | None) -> tuple[pl
         # Cells of letters, digits and CJK only (no space, dot, full-width form or blank marker)
         # come out of clean_text / clean_name unchanged: they skip the per-value parse.
         plain = text.str.contains(_PLAIN) & ~text.str.to_lowercase().is_in(_BLANKS)
+        if column.pattern is not None:  # a cell outside the column's character set gets its message
+            plain = plain & text.str.contains(column.pattern)
         plain_values = text
     elif column.kind == "money":
         # Whole amounts in ASCII digits are int × the unit in fen, as parse_money makes them

@@ -8,16 +8,40 @@ from __future__ import annotations
 
 from xiezuo.core.tabular.spec import Column, Spec
 
+HOUSEHOLD_NUMBER = r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$"
+"""The household numbers the registry accepts: the national system's are digits; some counties
+add letters, hyphens or underscores. Nothing a spreadsheet could take for a formula, no markup."""
+PERSON_NAME = r"^[^=+\-@<>][^<>]*$"
+"""Names hold any script and the separator dot, but no markup and no formula-leading character."""
+
 REGISTRY = Spec(
     "建档立卡贫困人口",
     (
-        Column("household_number", "户编号", aliases=("户编码", "户码", "家庭编号"), required=True, width=20),
+        Column(
+            "household_number",
+            "户编号",
+            aliases=("户编码", "户码", "家庭编号"),
+            required=True,
+            width=20,
+            pattern=HOUSEHOLD_NUMBER,
+            rule_zh="只能由字母、数字、连字符（-）和下划线（_）组成，以字母或数字开头，最长 40 位",
+            rule_en="letters, digits, '-' and '_' only, starting with a letter or digit, at most 40",
+        ),
         Column(
             "region_code", "行政区划代码", aliases=("区划代码", "村代码", "行政区划", "所在村代码"), width=14
         ),
         Column("township", "乡镇", aliases=("乡（镇）", "乡镇（街道）", "所在乡镇")),
         Column("village", "村", aliases=("行政村", "村（社区）", "所在村")),
-        Column("name", "姓名", kind="name", aliases=("成员姓名", "户主姓名"), required=True),
+        Column(
+            "name",
+            "姓名",
+            kind="name",
+            aliases=("成员姓名", "户主姓名"),
+            required=True,
+            pattern=PERSON_NAME,
+            rule_zh="不能含有 < 或 >，也不能以 = + - @ 开头",
+            rule_en="no '<' or '>', and not starting with = + - @",
+        ),
         Column(
             "id_number",
             "证件号码",

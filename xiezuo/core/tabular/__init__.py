@@ -33,6 +33,7 @@ from xiezuo.core.tabular.header import (
     row_unit,
 )
 from xiezuo.core.tabular.readers import Sheet, TabularError, iter_sheets
+from xiezuo.core.tabular.safe import safe_cell
 from xiezuo.core.tabular.spec import Column, Spec, format_value, parse_cell, write_template
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "iter_sheets",
     "parse",
     "parse_cell",
+    "safe_cell",
     "values",
     "write_errors",
     "write_template",

@@ -2,7 +2,8 @@
 
 The report holds the original columns of each rejected row plus 原行号, 错误列 and 错误原因 (every
 error of the row, in Chinese, joined with "；"); in xlsx the bad cells are filled red. A CSV
-report is UTF-8 with a BOM so that Excel opens it as such.
+report is UTF-8 with a BOM so that Excel opens it as such. Every cell goes through ``safe_cell``:
+the report holds what clerks uploaded, formula-like text included.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from xiezuo.core.tabular.safe import safe_cell
 
 __all__ = ["ERROR_COLUMNS", "CellError", "ParsedRow", "write_errors"]
 
@@ -125,9 +128,9 @@ def write_errors(path: str | Path, rows: Iterable[ParsedRow]) -> Path:
     if suffix == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(header)
+            writer.writerow([safe_cell(h) for h in header])
             for cells, _ in body:
-                writer.writerow([_csv_cell(c) for c in cells])
+                writer.writerow([safe_cell(_csv_cell(c)) for c in cells])
         return path
     if suffix not in (".xlsx", ".xlsm"):
         raise ValueError(f"error report must be .xlsx or .csv, not {path.name}")
@@ -143,7 +146,7 @@ def write_errors(path: str | Path, rows: Iterable[ParsedRow]) -> Path:
 
     head = []
     for text in header:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = safe_cell(WriteOnlyCell(sheet, value=text))
         cell.font = Font(bold=True, color="C00000" if text in ERROR_COLUMNS else "000000")
         head.append(cell)
     for index, text in enumerate(header, start=1):
@@ -152,7 +155,7 @@ def write_errors(path: str | Path, rows: Iterable[ParsedRow]) -> Path:
     for cells, bad in body:
         out = []
         for index, value in enumerate(cells):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = safe_cell(WriteOnlyCell(sheet, value=value))
             if isinstance(value, str) and index < originals:
                 cell.number_format = "@"
             if index in bad:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from xiezuo.core.tabular.guard import Content
+    from xiezuo.core.tabular.limits import Limits
 
 __all__ = [
     "CSV_EXTENSIONS",
@@ -24,6 +29,7 @@ __all__ = [
     "Row",
     "Sheet",
     "TabularError",
+    "bounded_lines",
     "detect_encoding",
     "iter_sheets",
     "zip_member_name",
@@ -83,17 +89,57 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
+def bounded_lines(text: TextIO, name: str, limit: int) -> Iterator[str]:
+    """The lines of ``text``, refusing one longer than ``limit`` characters before it is held whole."""
+    number = 0
+    while line := text.readline(limit + 1):
+        number += 1
+        if len(line) > limit and not line.endswith("\n"):
+            raise TabularError(
+                f"{name} 第{number}行（按物理行计）超过 {limit:,} 个字符，不像是表格数据",
+                f"{name}: line {number} is longer than {limit:,} characters",
+            )
+        yield line
+
+
+def _too_wide(name: str, number: int, width: int, limit: int) -> TabularError:
+    return TabularError(
+        f"{name} 第{number}行有 {width:,} 列，超过上限 {limit:,} 列：请删除多余的列后再上传",
+        f"{name}: row {number} has {width:,} columns, more than the limit of {limit:,}",
+    )
+
+
+def _too_long(name: str, number: int, limit: int) -> TabularError:
+    return TabularError(
+        f"{name} 超过 {limit:,} 行（第{number:,}行），请拆分后分批导入",
+        f"{name}: more than {limit:,} rows (row {number:,}); split it and import in parts",
+    )
+
+
 def _csv_rows(path: Path, encoding: str, delimiter: str, name: str) -> Iterator[Row]:
+    from xiezuo.core.tabular.limits import Limits
+
+    limits = Limits.from_env()
     number = 0
     with path.open(encoding=encoding, errors="strict", newline="") as text:
         try:
             # Row numbers count records, as Excel shows them (a cell with a line break stays one row).
-            for number, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+            lines = bounded_lines(text, name, limits.max_line_chars)
+            for number, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1):
+                if len(cells) > limits.max_columns:
+                    raise _too_wide(name, number, len(cells), limits.max_columns)
+                if number > limits.max_rows:
+                    raise _too_long(name, number, limits.max_rows)
                 yield number, cells
         except UnicodeDecodeError as exc:
             raise TabularError(
                 f"{name} 第{number + 1}行附近的文字编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV",
                 f"{name}: cannot decode text near row {number + 1} as {encoding}",
+            ) from exc
+        except csv.Error as exc:
+            raise TabularError(
+                f"{name} 第{number + 1}行附近无法按 CSV 读取（单元格过长或引号不成对）",
+                f"{name}: cannot read row {number + 1} as CSV ({exc})",
             ) from exc
 
 
@@ -106,9 +152,15 @@ def _csv_sheet(path: Path, name: str) -> Sheet:
     return Sheet(name, _csv_rows(path, encoding, delimiter, name), encoding=encoding)
 
 
-def _excel_sheets(path: Path, name: str) -> Iterator[Sheet]:
+def _excel_sheets(path: Path, name: str, content: Content) -> Iterator[Sheet]:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    from xiezuo.core.tabular.limits import Limits
+
+    limits = Limits.from_env()
+    if content.kind == "xlsx" and content.streamed(limits):
+        yield from _streamed_sheets(path, name, content, limits)
+        return
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
@@ -119,11 +171,22 @@ def _excel_sheets(path: Path, name: str) -> Iterator[Sheet]:
         for meta in workbook.sheets_metadata:
             if str(meta.visible).rsplit(".", 1)[-1] != "Visible":
                 continue  # hidden sheets hold drop-down lists and workings, not data
-            sheet = workbook.get_sheet_by_name(meta.name)
+            try:
+                sheet = workbook.get_sheet_by_name(meta.name)
+            except (CalamineError, ValueError) as exc:
+                raise TabularError(
+                    f"无法读取工作簿 {name} 的工作表「{meta.name}」：文件已损坏",
+                    f"cannot read sheet {meta.name!r} of {name}: {exc}",
+                ) from exc
             if sheet.start is None:
                 continue
+            source = f"{name}!{meta.name}"
+            if sheet.width > limits.max_columns:
+                raise _too_wide(source, sheet.start[0] + 1, sheet.width, limits.max_columns)
+            if sheet.height > limits.max_rows:
+                raise _too_long(source, limits.max_rows + 1, limits.max_rows)
             merged = [((r0 + 1, c0), (r1 + 1, c1)) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []]
-            yield Sheet(f"{name}!{meta.name}", _calamine_rows(sheet), merged)
+            yield Sheet(source, _calamine_rows(sheet), merged)
 
 
 def _calamine_rows(sheet: Any) -> Iterator[Row]:
@@ -132,6 +195,129 @@ def _calamine_rows(sheet: Any) -> Iterator[Row]:
     pad = [""] * sheet.start[1]
     for index, cells in enumerate(sheet.iter_rows()):
         yield index + 1, pad + cells if pad else cells
+
+
+def _streamed_sheets(path: Path, name: str, content: Content, limits: Limits) -> Iterator[Sheet]:
+    """A workbook too large for calamine to hold whole, read row by row (openpyxl's cell parser
+    on each row element, the rows read dropped at once: memory holds the shared strings and one
+    row); limits checked as the cells come."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
+
+    if not content.parts:
+        raise TabularError(
+            f"无法识别工作簿 {name} 的结构：请在 Excel 中另存为 .xlsx 后再上传",
+            f"cannot make out the structure of workbook {name}",
+        )
+    with zipfile.ZipFile(path) as archive:
+        strings = _shared_strings(archive, content.strings_member)
+        dates, durations = _date_styles(archive, content.styles_member)
+        epoch = CALENDAR_MAC_1904 if content.date1904 else WINDOWS_EPOCH
+        for part in content.parts:
+            scan = content.sheets.get(part.name)
+            if not part.visible or scan is None:
+                continue  # hidden sheets hold drop-down lists and workings; no cells, no rows
+            source = f"{name}!{part.name}"
+            merged = [((r0 + 1, c0), (r1 + 1, c1)) for (r0, c0), (r1, c1) in scan.merged]
+            with archive.open(part.member) as src:
+                rows = _xml_rows(src, strings, epoch, dates, durations, source, limits)
+                yield Sheet(source, rows, merged)
+                for _ in rows:  # the caller asked for the next sheet: finish this one's checks
+                    pass
+
+
+def _shared_strings(archive: zipfile.ZipFile, member: str | None) -> list[str]:
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    strings: list[str] = []
+    if member is None:
+        return strings
+    tag = f"{{{SHEET_MAIN_NS}}}si"
+    with archive.open(member) as src:
+        events = iterparse(src, events=("start", "end"))
+        _, root = next(events)
+        for event, element in events:
+            if event == "end" and element.tag == tag:
+                strings.append(Text.from_tree(element).content.replace("x005F_", ""))
+                root.clear()  # keep the strings, not their elements
+    return strings
+
+
+def _date_styles(archive: zipfile.ZipFile, member: str | None) -> tuple[set[int], set[int]]:
+    """Indexes of the cell styles that show dates, and durations (openpyxl's reading of them)."""
+    if member is None:
+        return set(), set()
+    from openpyxl.styles.stylesheet import Stylesheet
+    from openpyxl.xml.functions import fromstring
+
+    try:
+        sheet = Stylesheet.from_tree(fromstring(archive.read(member)))
+    except Exception:  # a broken style sheet: dates come as numbers and fail their columns' checks
+        return set(), set()
+    return set(sheet.date_formats), set(sheet.timedelta_formats)
+
+
+def _xml_rows(
+    src: IO[bytes],
+    strings: list[str],
+    epoch: dt.datetime,
+    dates: set[int],
+    durations: set[int],
+    source: str,
+    limits: Limits,
+) -> Iterator[Row]:
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    data_tag = f"{{{SHEET_MAIN_NS}}}sheetData"
+
+    parser = WorkSheetParser(
+        src, strings, data_only=True, epoch=epoch, date_formats=dates, timedelta_formats=durations
+    )
+    expected = 1
+    parent: Any = None
+    for event, element in iterparse(src, events=("start", "end")):
+        if event == "start":
+            if element.tag == data_tag:
+                parent = element
+            continue
+        if element.tag != ROW_TAG:
+            continue
+        number, cells = parser.parse_row(element)
+        if parent is not None:
+            parent.clear()  # the rows read so far: their elements would stay in the tree
+        if number > limits.max_rows:
+            raise _too_long(source, number, limits.max_rows)
+        while expected < number:  # rows the sheet leaves out are empty, as calamine gives them
+            yield expected, []
+            expected += 1
+        values: list[Any] = []
+        for cell in cells:
+            column = cell["column"]
+            if column > limits.max_columns:
+                raise _too_wide(source, number, column, limits.max_columns)
+            if column > len(values):
+                values.extend([""] * (column - len(values)))
+            values[column - 1] = _openpyxl_value(cell["value"])
+        yield number, values
+        expected = number + 1
+
+
+def _openpyxl_value(value: Any) -> Any:
+    """A cell as calamine gives it: numbers as float, midnight datetimes as dates, empty as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    return value
 
 
 def _parquet_rows(path: Path, name: str) -> Iterator[Row]:
@@ -167,7 +353,7 @@ def zip_member_name(info: zipfile.ZipInfo) -> str:
     return info.filename
 
 
-def _zip_sheets(path: Path, name: str) -> Iterator[Sheet]:
+def _zip_sheets(path: Path, name: str, depth: int) -> Iterator[Sheet]:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -186,25 +372,29 @@ def _zip_sheets(path: Path, name: str) -> Iterator[Sheet]:
             with archive.open(info) as src, target.open("wb") as dst:
                 while chunk := src.read(1 << 20):
                     dst.write(chunk)
-            yield from _sheets(target, f"{name}!{member}")
+            yield from _sheets(target, f"{name}!{member}", depth + 1)
             target.unlink()
 
 
-def _sheets(path: Path, name: str) -> Iterator[Sheet]:
+def _sheets(path: Path, name: str, depth: int = 0) -> Iterator[Sheet]:
+    from xiezuo.core.tabular.guard import check
+
     suffix = path.suffix.lower()
-    if suffix in CSV_EXTENSIONS:
-        yield _csv_sheet(path, name)
-    elif suffix in EXCEL_EXTENSIONS:
-        yield from _excel_sheets(path, name)
-    elif suffix in PARQUET_EXTENSIONS:
-        yield Sheet(name, _parquet_rows(path, name))
-    elif suffix == ".zip":
-        yield from _zip_sheets(path, name)
-    else:
+    if suffix not in CSV_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS | {".zip"}:
         raise TabularError(
             f"不支持的文件类型「{suffix or path.name}」：请使用 CSV、XLSX、XLS、Parquet 或 ZIP",
             f"unsupported file type {suffix or path.name!r}",
         )
+    # By content, before any parser: what the file is, whatever its name, and within the limits.
+    content = check(path, name, depth=depth)
+    if suffix in CSV_EXTENSIONS:
+        yield _csv_sheet(path, name)
+    elif suffix in EXCEL_EXTENSIONS:
+        yield from _excel_sheets(path, name, content)
+    elif suffix in PARQUET_EXTENSIONS:
+        yield Sheet(name, _parquet_rows(path, name))
+    else:
+        yield from _zip_sheets(path, name, depth)
 
 
 def iter_sheets(path: str | Path) -> Iterator[Sheet]:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,6 +46,11 @@ class Column:
     non_negative: bool = False
     width: int | None = None
     export: Callable[[Any], Any] | None = None
+    pattern: str | None = None
+    """For text and name columns: a regular expression (valid for Python and polars alike) the
+    cleaned text must match in full, and the rule in words for the clerk (``rule_zh``, ``rule_en``)."""
+    rule_zh: str = ""
+    rule_en: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -101,6 +107,16 @@ def _code(column: Column, raw: object) -> str | None:
     return entry.code
 
 
+def _matched(column: Column, text: str | None) -> str | None:
+    if column.pattern is None or text is None or re.fullmatch(column.pattern, text):
+        return text
+    raise v.Invalid(
+        "pattern",
+        f"「{text}」不是有效的{column.header}：{column.rule_zh}",
+        f"{text!r} is not a valid {column.key}: {column.rule_en}",
+    )
+
+
 def parse_cell(column: Column, raw: object, *, unit: str | None = None) -> Any:
     """Parse one cell for ``column`` (``unit`` overrides the column's money unit); raises ``Invalid``."""
     kind = column.kind
@@ -108,9 +124,9 @@ def parse_cell(column: Column, raw: object, *, unit: str | None = None) -> Any:
     if kind == "raw":
         return raw
     if kind == "text":
-        return v.clean_text(raw)
+        return _matched(column, v.clean_text(raw))
     if kind == "name":
-        return v.clean_name(raw)
+        return _matched(column, v.clean_name(raw))
     if kind == "code":
         return _code(column, raw)
     if kind == "int":
@@ -168,6 +184,7 @@ def write_template(spec: Spec, path: str | Path, *, rows: int = TEMPLATE_ROWS) -
     from openpyxl.worksheet.datavalidation import DataValidation
 
     from xiezuo.core import codelists
+    from xiezuo.core.tabular.safe import safe_cell
 
     path = Path(path)
     workbook = Workbook()
@@ -180,7 +197,7 @@ def write_template(spec: Spec, path: str | Path, *, rows: int = TEMPLATE_ROWS) -
     list_col = 0
     for index, column in enumerate(spec.columns, start=1):
         letter = get_column_letter(index)
-        cell = sheet.cell(row=1, column=index, value=column.header)
+        cell = safe_cell(sheet.cell(row=1, column=index, value=column.header))
         cell.font = Font(bold=True, color="C00000" if column.required else "000000")
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -192,9 +209,9 @@ def write_template(spec: Spec, path: str | Path, *, rows: int = TEMPLATE_ROWS) -
             list_col += 1
             list_letter = get_column_letter(list_col)
             labels = [e.zh for e in codelists.entries(column.code_list)]
-            lists.cell(row=1, column=list_col, value=column.header)
+            safe_cell(lists.cell(row=1, column=list_col, value=column.header))
             for r, text in enumerate(labels, start=2):
-                lists.cell(row=r, column=list_col, value=text)
+                safe_cell(lists.cell(row=r, column=list_col, value=text))
             formula = f"'{LISTS_SHEET}'!${list_letter}$2:${list_letter}${len(labels) + 1}"
             validation = DataValidation(type="list", formula1=formula, allow_blank=not column.required)
         elif column.kind == "bool":
