@@ -118,8 +118,9 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
 
 
 @pytest.fixture(scope="session")
-def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of the site running in its own process on its own database with the test world loaded."""
+def live_server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the live site's process; a journey runs the site's own commands with it
+    (``xiezuo worker --once`` for the jobs it queued, ``xiezuo manage shell`` to read its database)."""
     tmp = tmp_path_factory.mktemp("live-server")
     env = dict(os.environ)
     env.update(
@@ -137,6 +138,14 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server_url(live_server_env: dict[str, str]) -> Iterator[str]:
+    """URL of the site running in its own process on its own database with the test world loaded."""
+    env = live_server_env
+    tmp = Path(env["XIEZUO_DATA_DIR"]).parent
     _run_step([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env, "migrate")
     _run_step([*XIEZUO, "testworld"], env, "testworld")
     LIVE_SITE_ENV.update(env)

@@ -734,6 +734,21 @@ ROUTES = [
     ),
     Route("web:registry_template", "GET", lambda w: "/registry/template.xlsx", page_rule(anyone)),
     Route(
+        "web:monitoring_import",
+        "GET",
+        lambda w: "/registry/monitoring/import/",
+        page_rule(lambda u, w: can(u, "registry", "change")),
+    ),
+    Route(
+        "web:monitoring_import_errors",
+        "GET",
+        lambda w: f"/registry/monitoring/import/{Job.objects.get(kind='monitoring.import').pk}/errors/",
+        page_rule(lambda u, w: u.username == "chengdexian"),
+    ),
+    Route(
+        "web:monitoring_template", "GET", lambda w: "/registry/monitoring/template.xlsx", page_rule(anyone)
+    ),
+    Route(
         "GET /api/v1/registry/households",
         "GET",
         lambda w: "/api/v1/registry/households",
@@ -916,6 +931,13 @@ def other_token(world: World) -> None:
         status="done",
         created_by=world.user("chengdexian"),
         params={"file": "imports/matrix/registry.csv", "data_year": 2019, "as_of": "2019-12-31"},
+        result={"errors_file": "errors.xlsx", "counts": {"read": 1}},
+    )
+    Job.objects.create(
+        kind="monitoring.import",
+        status="done",
+        created_by=world.user("chengdexian"),
+        params={"kind": "monitoring", "file": "imports/matrix/registry.csv"},
         result={"errors_file": "errors.xlsx", "counts": {"read": 1}},
     )
 

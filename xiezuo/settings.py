@@ -165,6 +165,10 @@ STATICFILES_DIRS = [
 # Serve static files from Django itself (demo and development); production uses a web server.
 SERVE_STATIC = env_bool("XIEZUO_SERVE_STATIC", DEBUG or DEMO)
 MEDIA_ROOT = DATA_DIR / "files"
+# Imports (xiezuo.core.imports.store): the size limit of one uploaded sheet, and how long uploads
+# and their error reports are kept (0: for ever).
+XIEZUO_UPLOAD_MAX_MB = env_int("XIEZUO_UPLOAD_MAX_MB", 512)
+XIEZUO_UPLOAD_RETENTION_DAYS = env_int("XIEZUO_UPLOAD_RETENTION_DAYS", 90)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEMO))

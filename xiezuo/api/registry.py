@@ -17,8 +17,11 @@ from ninja.files import UploadedFile
 from xiezuo.api.auth import user_of
 from xiezuo.api.parsing import bad, code_or_error, region_or_error
 from xiezuo.api.schemas import MAX_ID, ErrorOut
+from xiezuo.core.imports.service import start_import
+from xiezuo.core.imports.store import UploadRefused
 from xiezuo.core.models import Job
 from xiezuo.core.scope import ScopeError, get_or_404
+from xiezuo.registry import imports as registry_imports
 from xiezuo.registry.models import Household
 from xiezuo.registry.selectors import (
     HouseholdFilters,
@@ -29,7 +32,6 @@ from xiezuo.registry.selectors import (
     keyset_page,
     parse_cursor,
 )
-from xiezuo.registry.services import UploadRefused, start_import
 
 router = Router(tags=["registry"])
 ERRORS = {400: ErrorOut, 404: ErrorOut}
@@ -259,7 +261,12 @@ def post_import(
         )
     try:
         job = start_import(
-            actor=user_of(request), upload=file, data_year=data_year, as_of=as_of, dry_run=dry_run, via="api"
+            registry_imports.REGISTRY,
+            actor=user_of(request),
+            upload=file,
+            options={"data_year": data_year, "as_of": as_of.isoformat()},
+            dry_run=dry_run,
+            via="api",
         )
     except ScopeError:
         raise  # → the same 404 as anything out of scope

@@ -10,4 +10,6 @@ class Config(AppConfig):
         from xiezuo.ledgers import types
 
         types.autodiscover()
-        import xiezuo.ledgers.jobs  # noqa: F401  (registers the job kind "ledger.import")
+        from xiezuo.ledgers import imports
+
+        imports.register_all()  # every ledger an import kind (job kind "ledger.import")

@@ -1,4 +1,4 @@
-"""Importing a ledger's spreadsheet through the registry's pipeline and guarantees (issue #4).
+"""Importing a ledger's spreadsheet through the import pipeline (issue #4, xiezuo.core.imports).
 
 ``parse`` (xiezuo.core.tabular) reads any supported file and messy sheet; each good row goes
 through :func:`xiezuo.ledgers.services.save_record` (the same rules as a form) in a savepoint, in
@@ -10,46 +10,22 @@ changes nothing and a killed import re-run ends as a clean run does. ``--dry-run
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
-from xiezuo.core import audit
+from xiezuo.core.imports import pipeline
+from xiezuo.core.imports.result import ImportResult
 from xiezuo.core.jobs import Progress
 from xiezuo.core.scope import ScopeError
-from xiezuo.core.tabular import CellError, ParsedRow, parse, write_errors
+from xiezuo.core.tabular import CellError, ParsedRow, parse
 from xiezuo.ledgers import types
 from xiezuo.ledgers.services import RecordInvalid, save_record
 from xiezuo.pairings.models import Pairing
 
 BATCH = 500
 SCOPE_ZH = "超出您的管辖范围（行政区划或结对关系）"
-
-
-@dataclass
-class ImportResult:
-    read: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    dry_run: bool = False
-    notes: list[str] = field(default_factory=list)
-    errors_file: str | None = None
-
-    def counts(self) -> dict[str, int]:
-        return {
-            k: getattr(self, k) for k in ("read", "accepted", "rejected", "created", "updated", "unchanged")
-        }
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _errors_for(
@@ -79,21 +55,10 @@ def import_ledger(
     ltype = types.get(key)
     rows, summary = parse(path, ltype.full_spec, unit=unit)
     result = ImportResult(dry_run=dry_run)
-    rejected: list[ParsedRow] = []
     seen: dict[str, int] = {}
     cache: dict[Any, Any] = {}
 
-    def batches() -> Iterator[list[ParsedRow]]:
-        batch: list[ParsedRow] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
-    def run_batch(batch: list[ParsedRow]) -> None:
+    def run_batch(batch: list[ParsedRow], rejected: list[ParsedRow]) -> None:
         for row in batch:
             if not row.ok:
                 rejected.append(row)
@@ -122,31 +87,8 @@ def import_ledger(
                 continue
             setattr(result, obj.outcome, getattr(result, obj.outcome) + 1)
 
-    done = 0
-    try:
-        with transaction.atomic() if dry_run else nullcontext():
-            for batch in batches():
-                with transaction.atomic():
-                    run_batch(batch)
-                done += len(batch)
-                if progress is not None:
-                    progress(done, None, f"已处理 {done} 行")
-            if dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
-    result.read, result.accepted, result.rejected = summary.read, summary.read - len(rejected), len(rejected)
+    rejected = pipeline.run_batches(rows, summary, run_batch, result, batch_size=BATCH, progress=progress)
     result.notes = [*summary.unit_notes_zh(ltype.full_spec), *summary.unmatched.values()]
-    if rejected and errors_out is not None:
-        write_errors(errors_out, rejected)
-        result.errors_file = str(errors_out)
-    if not dry_run:
-        audit.record(
-            actor=actor,
-            action="import",
-            object_type=key,
-            object_repr=Path(path).name,
-            batch={**result.counts(), "notes": result.notes},
-            via=via,
-        )
-    return result
+    return pipeline.finish(
+        result, rejected, actor=actor, object_type=key, path=path, errors_out=errors_out, via=via
+    )

@@ -7,4 +7,4 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        import xiezuo.registry.jobs  # noqa: F401  (registers the job kind "registry.import")
+        import xiezuo.registry.imports  # noqa: F401  (registers the import kinds registry, monitoring)

@@ -34,6 +34,7 @@ from django.db import DatabaseError, connection, transaction
 
 from xiezuo.core import audit, crypto, pgcopy
 from xiezuo.core.crypto import get_cipher
+from xiezuo.core.imports.result import ImportRefused, ImportResult
 from xiezuo.core.scope import Scope, scope_for
 from xiezuo.core.sqlite_writer import SqliteWriter, insert_arrow
 from xiezuo.core.tabular import Summary
@@ -67,46 +68,23 @@ Progress = Callable[[int, int | None, str], None]
 log = logging.getLogger(__name__)
 
 
-class ImportRefused(Exception):
-    """The whole import is refused before anything is written (message for the clerk in Chinese)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
-
-
 @dataclass
-class ImportResult:
-    read: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+class RegistryImportResult(ImportResult):
+    """The pipeline's result (counts of people) with the registry's own figures."""
+
     households_created: int = 0
     households_updated: int = 0
     data_year: int | None = None
     as_of: dt.date | None = None
     dataset_id: int | None = None
-    dry_run: bool = False
-    notes: list[str] = field(default_factory=list)
-    errors_file: str | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    """Seconds spent per phase (wall clock, summed over chunks), for ``-v 2`` and the benchmark."""
 
-    def counts(self) -> dict[str, int]:
+    def details(self) -> dict[str, Any]:
         return {
-            k: getattr(self, k) for k in ("read", "accepted", "rejected", "created", "updated", "unchanged")
+            "households": {"created": self.households_created, "updated": self.households_updated},
+            "data_year": self.data_year,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "dataset": self.dataset_id,
         }
-
-    @contextlib.contextmanager
-    def timed(self, phase: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - t0
 
 
 def file_sha256(path: Path) -> str:
@@ -570,7 +548,7 @@ class StageWriter:
     for each other's writes). Inside a transaction another connection would not see what it
     wrote, and an in-memory database is this connection's alone: everything is done in place."""
 
-    def __init__(self, stage: Stage, result: ImportResult) -> None:
+    def __init__(self, stage: Stage, result: RegistryImportResult) -> None:
         self._stage = stage
         self._result = result
         outside = not connection.in_atomic_block
@@ -1162,14 +1140,14 @@ def import_registry(
     errors_out: str | Path | None = None,
     progress: Progress | None = None,
     via: str = "cli",
-) -> ImportResult:
+) -> RegistryImportResult:
     """Import a registry file (CSV, XLSX, XLS, Parquet or a zip of them); see the module docstring."""
     path = Path(path)
     scope = scope_for(actor, "registry", "change")
     if scope.is_empty:
         raise ImportRefused("您没有导入建档立卡数据的权限", "you may not import registry data")
     sha = file_sha256(path)
-    result = ImportResult(dry_run=dry_run, data_year=data_year, as_of=as_of)
+    result = RegistryImportResult(dry_run=dry_run, data_year=data_year, as_of=as_of)
     import_key = hashlib.sha256(
         f"{sha}:{data_year}:{as_of}:{getattr(actor, 'pk', 'system')}".encode()
     ).hexdigest()
@@ -1365,7 +1343,7 @@ def _stage_file(
     scope: Scope,
     data_year: int | None,
     as_of: dt.date | None,
-    result: ImportResult,
+    result: RegistryImportResult,
     progress: Progress | None,
     direct: _DirectMaker | None = None,
 ) -> Summary:
@@ -1442,13 +1420,13 @@ def _check_and_merge(
     actor: Any,
     data_year: int | None,
     as_of: dt.date | None,
-    result: ImportResult,
+    result: RegistryImportResult,
     dry_run: bool,
     errors_out: str | Path | None,
     progress: Progress | None,
     sha: str,
     direct: _DirectMaker | None = None,
-) -> ImportResult:
+) -> RegistryImportResult:
     years_checked = data_year is not None  # else the year rules run once the sheet gave the year
     # The as-of date and data year may come from the sheet (填报日期 / 数据截止日期).
     if as_of is None:
@@ -1890,7 +1868,7 @@ def _build_households(stage: Stage, per_chunk: int | None) -> int:
 
 def _merge(
     stage: Stage,
-    result: ImportResult,
+    result: RegistryImportResult,
     *,
     actor: Any,
     write: bool,
@@ -2012,7 +1990,7 @@ def _merge(
 def _merge_chunk(
     stage: Stage,
     chunk: int,
-    result: ImportResult,
+    result: RegistryImportResult,
     dataset: Dataset | None,
     *,
     write: bool,
@@ -2204,7 +2182,9 @@ def _ymd(year: str, month: int, day: int) -> str:
     return f"({year} || '-{month:02d}-{day:02d}')"
 
 
-def _side_tables(stage: Stage, chunk: int, result: ImportResult, ds: int, *, bare: bool = False) -> None:
+def _side_tables(
+    stage: Stage, chunk: int, result: RegistryImportResult, ds: int, *, bare: bool = False
+) -> None:
     """Status intervals, income of the data year and monitoring, for the households written.
     ``bare``: an initial load with the tables' keys dropped (plain inserts into empty tables)."""
     assert result.as_of is not None and result.data_year is not None

@@ -16,7 +16,8 @@ help measure of one monitoring of one household:
 Counts add up (read = accepted + rejected, accepted = created + updated + unchanged, by measure
 rows); every rejected row keeps every reason in Chinese for the error report; a row that repeats
 another of the file is rejected; re-importing the file changes nothing. Rows are written in batches
-of ``BATCH``, one transaction each; ``dry_run`` rolls everything back. ``Household.monitored``
+of ``BATCH``, one transaction each, by the import pipeline (xiezuo.core.imports.pipeline);
+``dry_run`` rolls everything back. ``Household.monitored``
 stays true exactly while one of its monitorings has no removal date.
 """
 
@@ -24,20 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
-from xiezuo.core import audit, codelists
+from xiezuo.core import codelists
+from xiezuo.core.imports import pipeline
+from xiezuo.core.imports.result import ImportRefused, ImportResult
 from xiezuo.core.jobs import Progress
 from xiezuo.core.scope import Scope, scope_for
-from xiezuo.core.tabular import CellError, ParsedRow, parse, write_errors
-from xiezuo.registry.importing import ImportRefused, registry_lock
+from xiezuo.core.tabular import CellError, ParsedRow, parse
+from xiezuo.registry.importing import registry_lock
 from xiezuo.registry.models import HelpMeasure, Household, Monitoring
 from xiezuo.registry.monitoring_columns import MONITORING, RISK_SEPARATORS
 
@@ -61,31 +61,31 @@ _DATE_KEYS = ("identified_on", "started_on", "ended_on", "removed_on")
 
 
 @dataclass
-class MonitoringImportResult:
-    read: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    created: int = 0
-    """Help measures created."""
-    updated: int = 0
-    """Rows that changed an existing measure or their monitoring."""
-    unchanged: int = 0
+class MonitoringImportResult(ImportResult):
+    """The pipeline's result (counts of help-measure rows) with the monitorings' own figures.
+
+    ``created``: help measures created; ``updated``: rows that changed an existing measure or its
+    monitoring."""
+
     monitorings_created: int = 0
     monitorings_updated: int = 0
     households_flagged: int = 0
     """Households whose ``monitored`` flag changed."""
-    dry_run: bool = False
-    notes: list[str] = field(default_factory=list)
-    errors_file: str | None = None
 
-    def counts(self) -> dict[str, int]:
+    def details(self) -> dict[str, Any]:
         return {
-            k: getattr(self, k) for k in ("read", "accepted", "rejected", "created", "updated", "unchanged")
+            "monitorings_created": self.monitorings_created,
+            "monitorings_updated": self.monitorings_updated,
+            "households_flagged": self.households_flagged,
         }
 
-
-class _Rollback(Exception):
-    pass
+    def summary_zh(self) -> str:
+        c = self.counts()
+        return (
+            "读取 {read} 行：接受 {accepted}，拒绝 {rejected}；".format(**c)
+            + "帮扶措施新增 {created}，更新 {updated}，未变 {unchanged}".format(**c)
+            + f"；监测记录新增 {self.monitorings_created}，更新 {self.monitorings_updated}"
+        )
 
 
 def split_risks(text: str | None) -> tuple[list[str], list[str]]:
@@ -355,56 +355,15 @@ def import_monitoring(
     rows, summary = parse(path, MONITORING)
     result = MonitoringImportResult(dry_run=dry_run)
     importer = _Importer(actor, scope, timezone.localdate(), result)
-    rejected: list[ParsedRow] = []
-
-    def batches() -> Iterator[list[ParsedRow]]:
-        batch: list[ParsedRow] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
     # Not while a first load writes the empty registry (RegistryLock): refused, as any import.
     with registry_lock():
-        done = 0
-        try:
-            with transaction.atomic() if dry_run else nullcontext():
-                for batch in batches():
-                    with transaction.atomic():
-                        importer.run_batch(batch, rejected)
-                    done += len(batch)
-                    if progress is not None:
-                        progress(done, None, f"已处理 {done} 行")
-                if dry_run:
-                    raise _Rollback
-        except _Rollback:
-            pass
+        rejected = pipeline.run_batches(
+            rows, summary, importer.run_batch, result, batch_size=BATCH, progress=progress
+        )
         if summary.read == 0:
             reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
             raise ImportRefused(f"没有读到数据：{reasons}", "no data rows")
-        result.read, result.rejected = summary.read, len(rejected)
-        result.accepted = result.read - result.rejected
         result.notes = list(summary.unmatched.values())
-        if rejected and errors_out is not None:
-            write_errors(errors_out, rejected)
-            result.errors_file = str(errors_out)
-        if not dry_run:
-            with transaction.atomic():
-                audit.record(
-                    actor=actor,
-                    action="import",
-                    object_type=OBJECT_TYPE,
-                    object_repr=Path(path).name,
-                    batch={
-                        **result.counts(),
-                        "monitorings_created": result.monitorings_created,
-                        "monitorings_updated": result.monitorings_updated,
-                        "households_flagged": result.households_flagged,
-                        "notes": result.notes,
-                    },
-                    via=via,
-                )
-    return result
+        return pipeline.finish(
+            result, rejected, actor=actor, object_type=OBJECT_TYPE, path=path, errors_out=errors_out, via=via
+        )

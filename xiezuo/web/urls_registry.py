@@ -17,4 +17,11 @@ urlpatterns: list[URLPattern] = [
         name="registry_import_errors",
     ),
     path("registry/template.xlsx", views_registry.registry_template, name="registry_template"),
+    path("registry/monitoring/import/", views_registry.monitoring_import, name="monitoring_import"),
+    path(
+        "registry/monitoring/import/<int:job_id>/errors/",
+        views_registry.monitoring_import_errors,
+        name="monitoring_import_errors",
+    ),
+    path("registry/monitoring/template.xlsx", views_registry.monitoring_template, name="monitoring_template"),
 ]

@@ -26,25 +26,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xiezuo.core import audit
 from xiezuo.core.codelists import label as code_label
-from xiezuo.core.jobs import enqueue
-from xiezuo.core.models import Job
 from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
 from xiezuo.core.tabular.spec import Column
 from xiezuo.core.tabular.values import MONEY_UNITS
 from xiezuo.ledgers import flows, services, types
+from xiezuo.ledgers import imports as ledger_imports
 from xiezuo.ledgers.exporting import export_records, template
-from xiezuo.ledgers.jobs import IMPORT_JOB
 from xiezuo.ledgers.models import Attachment, LedgerRecord, Period, PersonCheck
 from xiezuo.ledgers.rollup import rollup
 from xiezuo.pairings.models import Pairing
-from xiezuo.registry.services import ERRORS_NAME, upload_path, upload_root
+from xiezuo.web import views_imports
 from xiezuo.web.forms_pairings import code_choices
 from xiezuo.web.views import region_names
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 50
-UPLOAD_TYPES = {".xlsx", ".xls", ".csv", ".parquet", ".zip"}
-MAX_UPLOAD = 200 * 1024 * 1024
 
 
 def ledger_or_404(key: str) -> types.LedgerType:
@@ -515,78 +511,56 @@ class ImportForm(forms.Form):
     )
 
 
-def ledger_jobs_for(user: Any, key: str) -> QuerySet[Job]:
-    if not getattr(user, "is_authenticated", False):
-        return Job.objects.none()
-    return Job.objects.filter(kind=IMPORT_JOB, created_by=user, params__ledger=key)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def ledger_import(request: HttpRequest, key: str) -> HttpResponse:
-    import uuid
-
     ltype = ledger_or_404(key)
     ids = _changeable_pairing_ids(request.user, ltype)
     if not ids:
         raise Http404
+    kind = ledger_imports.kind(ltype.key)
     form = ImportForm(request.POST or None, request.FILES or None)
     form.fields["pairing"].choices = [  # type: ignore[attr-defined]
         ("", "—"),
         *[(str(p.pk), p.name) for p in Pairing.objects.filter(pk__in=ids).order_by("level", "name")[:500]],
     ]
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        name = Path(upload.name or "").name
-        if Path(name).suffix.lower() not in UPLOAD_TYPES:
-            form.add_error("file", _("Upload an .xlsx, .xls, .csv, .parquet or .zip file."))
-        elif upload.size > MAX_UPLOAD:
-            form.add_error("file", _("The file is larger than 200 MB."))
-        else:
-            folder = upload_root() / uuid.uuid4().hex
-            folder.mkdir(parents=True)
-            target = folder / ("upload" + Path(name).suffix.lower())
-            with target.open("wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
-            job = enqueue(
-                actor=request.user,
-                kind=IMPORT_JOB,
-                params={
-                    "ledger": ltype.key,
-                    "file": str(target.relative_to(upload_root())),
-                    "file_name": name,
-                    "pairing": int(form.cleaned_data["pairing"])
-                    if form.cleaned_data.get("pairing")
-                    else None,
-                    "unit": form.cleaned_data.get("unit") or None,
-                    "dry_run": bool(form.cleaned_data.get("dry_run")),
-                },
-                via="web",
-            )
-            return redirect("web:job", job_id=job.pk)
-    recent = list(ledger_jobs_for(request.user, key).order_by("-created_at", "-id")[:10])
-    return render(request, "web/ledgers/import.html", {"ltype": ltype, "form": form, "recent": recent})
+        pairing = form.cleaned_data.get("pairing")
+        options = {
+            "pairing": int(pairing) if pairing else None,
+            "unit": form.cleaned_data.get("unit") or None,
+        }
+        done = views_imports.upload(request, kind, form, options)
+        if done is not None:
+            return done
+    name = ltype.en if not _zh() else ltype.zh
+    return views_imports.page(
+        request,
+        form=form,
+        title=_("Import: {ledger}").format(ledger=name),
+        lead=_(
+            "The import runs in the background; rejected rows come back in an error report you can fix "
+            "and import again. Importing the same file again changes nothing."
+        ),
+        crumbs=[
+            (reverse("web:ledgers"), _("Cooperation ledgers")),
+            (reverse("web:ledger_list", args=[ltype.key]), name),
+        ],
+        template_url=reverse("web:ledger_template", args=[ltype.key]),
+        rows=views_imports.recent(
+            request.user, kind, views_imports.errors_link("web:ledger_import_errors", ltype.key)
+        ),
+    )
 
 
 @login_required
 @require_GET
 def ledger_import_errors(request: HttpRequest, key: str, job_id: int) -> FileResponse:
+    """The error report of a ledger import, for the user who started it only; audited."""
     ltype = ledger_or_404(key)
-    job = get_or_404(ledger_jobs_for(request.user, ltype.key), pk=job_id)
-    if not job.result or not job.result.get("errors_file"):
-        raise Http404
-    path = upload_path(str(job.params["file"])).parent / ERRORS_NAME
-    if not path.exists():
-        raise Http404
-    audit.record(
-        actor=request.user, action="download", object_type="ledger_import_errors", object_id=job.pk, via="web"
+    return views_imports.errors_download(
+        request, ledger_imports.kind(ltype.key), job_id, "ledger_import_errors"
     )
-    response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=f"errors-{job.pk}.xlsx", content_type=XLSX
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required

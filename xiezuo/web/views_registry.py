@@ -1,4 +1,5 @@
-"""Registry pages: household list and page, unmask, import upload, error report and template.
+"""Registry pages: household list and page, unmask, imports of the registry and monitoring sheets
+(upload, error report, template).
 
 Every read starts from ``households_for(request.user)`` (DESIGN.md D2): a household out of scope
 is the same 404 as a missing one. Pages show masked IDs and names and ages, never birth dates
@@ -14,17 +15,19 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xiezuo.core import audit
 from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
 from xiezuo.core.tabular.spec import write_template
 from xiezuo.regions.models import Region
 from xiezuo.regions.selectors import region_by_short_code
+from xiezuo.registry import imports as registry_imports
 from xiezuo.registry.columns import REGISTRY
+from xiezuo.registry.monitoring_columns import MONITORING
 from xiezuo.registry.selectors import (
     HouseholdFilters,
     filter_households,
@@ -32,11 +35,11 @@ from xiezuo.registry.selectors import (
     household_counts_for,
     household_detail,
     households_for,
-    import_jobs_for,
     keyset_page,
     parse_cursor,
 )
-from xiezuo.registry.services import UploadRefused, errors_report, start_import, unmask_member
+from xiezuo.registry.services import unmask_member
+from xiezuo.web import views_imports
 from xiezuo.web.forms_pairings import code_choices, set_choices
 from xiezuo.web.views import region_names
 
@@ -183,27 +186,26 @@ def registry_import(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            job = start_import(
-                actor=request.user,
-                upload=data["file"],
-                data_year=data["data_year"],
-                as_of=data["as_of"],
-                dry_run=data["dry_run"],
-                via="web",
-            )
-        except ScopeError:
-            raise Http404 from None
-        except UploadRefused as exc:
-            form.add_error("file", str(exc))
-        else:
-            return redirect("web:job", job_id=job.pk)
-    recent = list(import_jobs_for(request.user).order_by("-created_at", "-id")[:10])
-    return render(
+        options = {
+            "data_year": form.cleaned_data["data_year"],
+            "as_of": form.cleaned_data["as_of"].isoformat(),
+        }
+        done = views_imports.upload(request, registry_imports.REGISTRY, form, options)
+        if done is not None:
+            return done
+    return views_imports.page(
         request,
-        "web/registry/import.html",
-        {"form": form, "recent": [(job, errors_report(job) is not None) for job in recent]},
+        form=form,
+        title=_("Import registry data"),
+        lead=_(
+            "One row per member, as the county keeps the sheet. The import runs in the background; "
+            "rejected rows come back in an error report you can fix and import again."
+        ),
+        crumbs=[(reverse("web:households"), _("Registered households"))],
+        template_url=reverse("web:registry_template"),
+        rows=views_imports.recent(
+            request.user, registry_imports.REGISTRY, views_imports.errors_link("web:registry_import_errors")
+        ),
     )
 
 
@@ -211,23 +213,63 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 @require_GET
 def registry_import_errors(request: HttpRequest, job_id: int) -> FileResponse:
     """The error report of an import, for the user who started it only; the download is audited."""
-    job = get_or_404(import_jobs_for(request.user), pk=job_id)
-    path = errors_report(job)
-    if path is None:
+    return views_imports.errors_download(request, registry_imports.REGISTRY, job_id, "registry_import_errors")
+
+
+class MonitoringImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File"))
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Dry run: check and count, write nothing"), required=False
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def monitoring_import(request: HttpRequest) -> HttpResponse:
+    """Upload the monitoring sheet (help measures, risk removal) of households in the registry."""
+    if not can(request.user, "registry", "change"):
         raise Http404
-    audit.record(
-        actor=request.user,
-        action="download",
-        object_type="registry_import_errors",
-        object_id=job.pk,
-        object_repr=path.name,
-        region_code=job.region_code,
-        via="web",
+    form = MonitoringImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        done = views_imports.upload(request, registry_imports.MONITORING, form, {})
+        if done is not None:
+            return done
+    return views_imports.page(
+        request,
+        form=form,
+        title=_("Import monitoring data"),
+        lead=_(
+            "One row per help measure of a monitored household already in the registry. The import "
+            "runs in the background; rejected rows come back in an error report you can fix and "
+            "import again. Importing the same file again changes nothing."
+        ),
+        crumbs=[(reverse("web:households"), _("Registered households"))],
+        template_url=reverse("web:monitoring_template"),
+        rows=views_imports.recent(
+            request.user,
+            registry_imports.MONITORING,
+            views_imports.errors_link("web:monitoring_import_errors"),
+        ),
     )
-    response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=f"errors-{job.pk}.xlsx", content_type=XLSX
+
+
+@login_required
+@require_GET
+def monitoring_import_errors(request: HttpRequest, job_id: int) -> FileResponse:
+    """The error report of a monitoring import, for the user who started it only; audited."""
+    return views_imports.errors_download(
+        request, registry_imports.MONITORING, job_id, "monitoring_import_errors"
     )
-    response["Cache-Control"] = "no-store"
+
+
+@login_required
+@require_GET
+def monitoring_template(request: HttpRequest) -> HttpResponse:
+    """The empty monitoring template (headers, drop-downs, code sheet; no personal data)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        content = write_template(MONITORING, Path(tmp) / "template.xlsx").read_bytes()
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="monitoring-template.xlsx"'
     return response
 
 
