@@ -127,11 +127,23 @@ def _cell(
 
 
 class RecordForm(forms.Form):
-    """Fields from the ledger's columns; money typed in 元."""
+    """Fields from the ledger's columns; money typed in the unit its label names.
 
-    def __init__(self, ltype: types.LedgerType, user: Any, *args: Any, **kwargs: Any) -> None:
+    Editing a record, a person column shows the stored ID number masked and keeps it when left
+    empty (``services.KEEP_PERSON``); a typed number replaces it.
+    """
+
+    def __init__(
+        self,
+        ltype: types.LedgerType,
+        user: Any,
+        *args: Any,
+        stored_people: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.ltype = ltype
+        self.stored_people = stored_people or {}
         pairings = (
             services.visible_pairings(user)
             .filter(pk__in=_changeable_pairing_ids(user, ltype))
@@ -149,9 +161,20 @@ class RecordForm(forms.Form):
         )
         for c in ltype.spec.columns:
             self.fields[c.key] = _form_field(c, ltype)
+            masked = self.stored_people.get(c.key)
+            if masked is not None:
+                field = self.fields[c.key]
+                field.required = False
+                field.widget.attrs["placeholder"] = masked
+                field.help_text = _(
+                    "Stored: {masked}. Leave empty to keep it; type a number to replace it."
+                ).format(masked=masked)
 
     def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        for key in self.stored_people:
+            if not (data.get(key) or "").strip():
+                data[key] = services.KEEP_PERSON
         for c in self.ltype.spec.columns:
             if c.kind == "money" and data.get(c.key) is not None:
                 # typed in the unit the label names; kept in fen (D4)
@@ -168,7 +191,11 @@ def _form_field(c: Column, ltype: types.LedgerType) -> forms.Field:
         assert c.code_list is not None
         return forms.ChoiceField(label=label, required=req, choices=code_choices(c.code_list, blank="—"))
     if c.kind == "date":
-        return forms.DateField(label=label, required=req, widget=forms.DateInput(attrs={"type": "date"}))
+        # a date input takes ISO dates only, whatever the page's language (zh-Hans would render
+        # 2019/08/11, which the browser shows as empty and the next save loses)
+        return forms.DateField(
+            label=label, required=req, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        )
     if c.kind in ("int", "year"):
         return forms.IntegerField(
             label=label, required=req, min_value=0 if c.non_negative or c.kind == "year" else None
@@ -227,6 +254,16 @@ def _initial(ltype: types.LedgerType, record: LedgerRecord) -> dict[str, Any]:
             value = {True: "yes", False: "no"}.get(value, "")
         out[c.key] = value
     return out
+
+
+def _period_of(ltype: types.LedgerType, record: LedgerRecord) -> Period | None:
+    return Period.objects.filter(
+        ledger=ltype.key,
+        pairing_id=record.pairing_id,
+        side=record.side,
+        year=record.year,
+        period_no=record.period_no,
+    ).first()
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -350,13 +387,7 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         for c in ltype.columns
         if c.key not in ltype.person_columns
     ]
-    period = Period.objects.filter(
-        ledger=ltype.key,
-        pairing=record.pairing,
-        side=record.side,
-        year=record.year,
-        period_no=record.period_no,
-    ).first()
+    period = _period_of(ltype, record)
     person_rows = [
         {
             "column": ltype.spec.column(c.field).header,
@@ -408,8 +439,26 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
     elif not _changeable_pairing_ids(request.user, ltype):
         raise Http404
     initial = _initial(ltype, record) if record is not None else {"year": dt.date.today().year}
-    form = RecordForm(ltype, request.user, request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    stored = (
+        {c.field: c.id_masked for c in services.people_of(ltype, [record]).get(record.pk, [])}
+        if record is not None
+        else {}
+    )
+    period = _period_of(ltype, record) if record is not None else None
+    locked = period is not None and period.locked
+    form = RecordForm(ltype, request.user, request.POST or None, initial=initial, stored_people=stored)
+    if locked:
+        # read-only: the page says why; a POST changes nothing
+        for form_field in form.fields.values():
+            form_field.disabled = True
+        if request.method == "POST":
+            return render(
+                request,
+                "web/ledgers/form.html",
+                {"ltype": ltype, "form": form, "record": record, "locked": True},
+                status=400,
+            )
+    elif request.method == "POST" and form.is_valid():
         try:
             obj = services.save_record(
                 ltype, actor=request.user, values=form.values(), record=record, via="web"
@@ -421,7 +470,9 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
                 form.add_error(field if field in form.fields else None, message)
         else:
             return redirect("web:ledger_record", key=ltype.key, pk=obj.pk)
-    return render(request, "web/ledgers/form.html", {"ltype": ltype, "form": form, "record": record})
+    return render(
+        request, "web/ledgers/form.html", {"ltype": ltype, "form": form, "record": record, "locked": locked}
+    )
 
 
 @login_required
@@ -807,7 +858,6 @@ def pairing_rollup(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     if not 1996 <= year <= 2100:
         raise Http404
     r = rollup(pairing, year)
-    lang = get_language() or "zh-hans"
     areas = []
     for area, lines in r.by_area():
         rows = []
@@ -823,7 +873,8 @@ def pairing_rollup(request: HttpRequest, pk: int, year: int) -> HttpResponse:
                     "ledger": line.ledger,
                     "key": line.metric.key,
                     "label": line.metric.zh if _zh() else line.metric.en,
-                    "unit": unit_of(line, lang),
+                    # the unit the summary declares (rollup.MONEY_UNIT): 万元, "10k yuan" in English
+                    "unit": _("10k yuan") if line.metric.unit == "money" else unit_of(line),
                     "total": figure(line, line.total),
                     "raw": line.total,
                     "own": figure(line, line.own),
