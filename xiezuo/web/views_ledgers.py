@@ -734,6 +734,7 @@ def periods(request: HttpRequest) -> HttpResponse:
                             "ltype": t,
                             "pairing": pairing,
                             "p": p,
+                            "side_label": code_label("ledger_side", side, get_language() or "zh-hans"),
                             "label": flow.label(year, no),
                             "deadline": flow.deadline_of(year, no),
                             "steps": flow.steps,
