@@ -115,6 +115,10 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     )
 
 
+LIVE_SERVER_ENV: dict[str, str] = {}
+"""The environment the live site runs with (its database and keys), for commands against it."""
+
+
 @pytest.fixture(scope="session")
 def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the site running in its own process on its own database with the test world loaded."""
@@ -135,6 +139,8 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    LIVE_SERVER_ENV.clear()
+    LIVE_SERVER_ENV.update(env)
     _run_step([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env, "migrate")
     _run_step([*XIEZUO, "testworld"], env, "testworld")
     port = _free_port()
@@ -158,6 +164,12 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server_env(live_server_url: str) -> dict[str, str]:
+    """The live site's environment (database, keys), to run ``xiezuo`` commands against it."""
+    return dict(LIVE_SERVER_ENV)
 
 
 @pytest.fixture(scope="session")
