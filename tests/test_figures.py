@@ -259,3 +259,12 @@ def test_every_figure_of_the_annual_summary_reads_the_same_on_page_export_and_ap
     assert spent["total"] == "80.00"
     allocated = rows["fiscal_funds.allocated"]
     assert allocated["total"] == "1,604.57"  # 290 + 1,234.567891 + 80 万元, rounded half up
+
+
+def test_template_filters_use_the_same_path() -> None:
+    from django.template import Context, Template
+
+    rendered = Template(
+        '{% load xiezuo_tags %}{{ a|money:"元" }}|{{ b|money:"万元" }}|{{ n|count }}|{{ z|money }}'
+    ).render(Context({"a": 512_300, "b": 290_000_000, "n": 12_345, "z": None}))
+    assert rendered == "5,123.00|290.00|12,345|"
