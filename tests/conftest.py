@@ -118,9 +118,9 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
 
 
 @pytest.fixture(scope="session")
-def live_server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The environment of the live site's process; a journey runs the site's own commands with it
-    (``xiezuo worker --once`` for the jobs it queued, ``xiezuo manage shell`` to read its database)."""
+def live_site_base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment the live site's process starts with (its own database and keys); journeys
+    use ``live_server_env``, which is the same once the site is migrated and running."""
     tmp = tmp_path_factory.mktemp("live-server")
     env = dict(os.environ)
     env.update(
@@ -142,9 +142,9 @@ def live_server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(live_server_env: dict[str, str]) -> Iterator[str]:
+def live_server_url(live_site_base_env: dict[str, str]) -> Iterator[str]:
     """URL of the site running in its own process on its own database with the test world loaded."""
-    env = live_server_env
+    env = live_site_base_env
     tmp = Path(env["XIEZUO_DATA_DIR"]).parent
     _run_step([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env, "migrate")
     _run_step([*XIEZUO, "testworld"], env, "testworld")
@@ -170,6 +170,14 @@ def live_server_url(live_server_env: dict[str, str]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server_env(live_server_url: str) -> dict[str, str]:
+    """The live site's environment (database, keys), to run ``xiezuo`` commands against it
+    (``xiezuo worker --once`` for the jobs a journey queued, ``xiezuo manage shell`` to read its
+    database); the site is migrated and running."""
+    return dict(LIVE_SITE_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -216,8 +216,8 @@ def test_auditor_sees_the_audit_log_and_a_clerk_does_not(page: Page, login: Logi
     newest = rows.first.locator("td")
     # The newest entry is the auditor's own login (national entries need a whole-country grant).
     assert newest.nth(2).inner_text().strip() == "auditor"
-    assert newest.nth(3).inner_text().strip() == "login"
-    assert newest.nth(6).inner_text().strip() == "web"
+    assert newest.nth(3).inner_text().strip() == "登录"
+    assert newest.nth(6).inner_text().strip() == "网页"
 
     page.context.clear_cookies()
     login(page, "chengdexian")

@@ -65,6 +65,19 @@ def test_demo_sets_up_once_and_refuses_other_databases(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=600)  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert _counts(db) == after_first
+    # After the demo every other command works with no extra variable: the demo left its settings
+    # in the data folder (issue 17 item 8).
+    plain = {k: v for k, v in _env(tmp_path).items() if k not in ("XIEZUO_DEMO", "SECRET_KEY")}
+    assert "XIEZUO_DEMO=1" in (tmp_path / "settings.env").read_text()
+    for args in (
+        ["serve", "--help"],
+        ["users", "create", "newcomer", "--role", "county_clerk", "--region", "130821"],
+    ):
+        run = subprocess.run(
+            [*XIEZUO, *args], env=plain, cwd=REPO, capture_output=True, text=True, timeout=120
+        )
+        assert (run.returncode, run.stderr) == (0, ""), args
+    assert "newcomer: county_clerk @ 承德县" in run.stdout
     # A database with users that is not a demo database is refused.
     other = tmp_path / "other"
     other.mkdir()

@@ -74,6 +74,17 @@ def main(argv: list[str] | None = None) -> int:
         # The demo makes its own keys and serves its own static files.
         os.environ.setdefault("XIEZUO_DEMO", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xiezuo.settings")
+    from xiezuo.env import ConfigError
+
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        # one line naming the setting, never a traceback
+        print(f"xiezuo: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: list[str]) -> int:
     import django
     from django.core.management import execute_from_command_line
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import dj_database_url
 
-from xiezuo.env import ConfigError, env_bool, env_float, env_int, env_list, env_str
+from xiezuo.env import ConfigError, data_dir, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
-DATA_DIR = Path(env_str("XIEZUO_DATA_DIR", str(REPO_DIR / "var"))).resolve()
+DATA_DIR = data_dir()
 
 DEBUG = env_bool("DEBUG", False)
 # The demo (xiezuo demo) may make its own keys; production must be given them.
@@ -42,7 +42,10 @@ def _key(name: str) -> str:
     except ConfigError:
         if DEBUG or DEMO:
             return _dev_keys()[name]
-        raise ConfigError(f"{name} is required when DEBUG is off (see .env.example)") from None
+        raise ConfigError(
+            f"{name} is required when DEBUG and XIEZUO_DEMO are off: set it in the environment "
+            "(see .env.example), or run `bin/xiezuo demo` for a demo"
+        ) from None
 
 
 SECRET_KEY = _key("SECRET_KEY")
@@ -117,7 +120,14 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'xiezuo.sqlite3'}")
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+except ValueError:
+    # the scheme only: the URL may hold a password
+    _scheme = DATABASE_URL.partition("://")[0] if "://" in DATABASE_URL else ""
+    raise ConfigError(
+        f"DATABASE_URL must be a postgres:// or sqlite:// URL, not {_scheme or 'this'}:// (see .env.example)"
+    ) from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["OPTIONS"] = {

@@ -1,7 +1,8 @@
 """Ledger records out: the export sheet (same headers as the template, so it re-imports) and templates.
 
 Person columns are exported masked (D3): an export never holds a clear ID number. Money is
-written in 元 (the header says so); codes as their Chinese labels.
+written exactly in the unit its header declares, formatted to show as the pages show it
+(``xiezuo.core.figures``); codes as their Chinese labels.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 
+from xiezuo.core import figures
 from xiezuo.core.tabular.safe import safe_cell
 from xiezuo.core.tabular.spec import format_value, write_template
 from xiezuo.ledgers import types
@@ -41,6 +43,8 @@ def record_cells(ltype: types.LedgerType, record: LedgerRecord, people: dict[str
             out[c.key] = value
         elif c.key in ltype.regions:
             out[c.key] = str(value) if value else None
+        elif c.kind == "money" and c.export is None:
+            out[c.key] = figures.money_cell(value, figures.declared_unit(c.header, c.unit))[0]
         else:
             out[c.key] = format_value(c, value)
     return out
@@ -58,10 +62,12 @@ def write_rows(ltype: types.LedgerType, rows: Iterable[dict[str, Any]], path: st
         cell.font = Font(bold=True)
     for row in rows:
         ws.append([safe_cell(Cell(ws, value=row.get(c.key))) for c in columns])
+    formats = {"money": figures.MONEY_FORMAT, "int": figures.COUNT_FORMAT}
     for c in columns:
-        if c.kind in ("raw", "text", "code"):
+        fmt = "@" if c.kind in ("raw", "text", "code") else formats.get(c.kind)
+        if fmt is not None:
             for cell in ws[ws.cell(row=1, column=columns.index(c) + 1).column_letter][1:]:
-                cell.number_format = "@"
+                cell.number_format = fmt
     wb.save(path)
     return path
 

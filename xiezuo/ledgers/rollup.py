@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Q, Sum
 
+from xiezuo.core import figures
 from xiezuo.ledgers import types
 from xiezuo.ledgers.models import PersonCheck
 from xiezuo.ledgers.verify import OK_REASONS
 from xiezuo.pairings.models import Pairing
+
+MONEY_UNIT = "万元"
+"""The unit the annual summary declares for money: on its page, in its export and in the API."""
 
 TargetFn = Callable[[list[int], int], dict[str, int]]
 _providers: list[TargetFn] = []
@@ -129,11 +134,31 @@ def rollup(pairing: Pairing, year: int) -> Rollup:
     return Rollup(pairing=pairing, year=year, lines=lines, targets=goal)
 
 
+def figure(line: Line, value: int | None) -> str:
+    """One figure of a line as text: money in :data:`MONEY_UNIT`, counts with separators."""
+    if value is None:
+        return ""
+    return figures.money(value, MONEY_UNIT) if line.metric.unit == "money" else figures.count(value)
+
+
+def figure_cell(line: Line, value: int | None) -> tuple[Any, str]:
+    """One figure of a line as a spreadsheet cell and its number format (shows as :func:`figure`)."""
+    if line.metric.unit == "money":
+        return figures.money_cell(value, MONEY_UNIT)
+    return figures.count_cell(value)
+
+
+def unit_of(line: Line, language: str = "zh-hans") -> str:
+    return figures.unit_label(MONEY_UNIT, language) if line.metric.unit == "money" else line.metric.unit
+
+
 def as_dict(r: Rollup) -> dict[str, Any]:
-    """The roll-up as plain data (API, exports): money in fen, counts as counts."""
+    """The roll-up as plain data (API): money in fen, counts as counts, and under ``display`` each
+    figure as the page and the export show it (money in :data:`MONEY_UNIT`)."""
     return {
         "pairing": r.pairing.pk,
         "year": r.year,
+        "money_unit": MONEY_UNIT,
         "lines": [
             {
                 "ledger": line.ledger.key,
@@ -145,10 +170,63 @@ def as_dict(r: Rollup) -> dict[str, Any]:
                 "split": line.split,
                 "children": [{"pairing": c.pk, "name": c.name, "total": v} for c, v in line.children],
                 "target": line.target,
+                "ratio": line.ratio,
+                "display": {
+                    "unit": unit_of(line),
+                    "total": figure(line, line.total),
+                    "own": figure(line, line.own),
+                    "target": figure(line, line.target),
+                    "ratio": figures.ratio(line.ratio),
+                    "children": [figure(line, v) for _, v in line.children],
+                },
             }
             for line in r.lines
         ],
     }
 
 
-__all__ = ["Q", "Rollup", "as_dict", "register_targets", "rollup", "targets"]
+RATIO_FORMAT = "0.0%"
+
+
+def export_rollup(r: Rollup, path: str | Path) -> Path:
+    """The annual summary as a sheet: one row per figure, cells exact, formatted as the page shows
+    them (money in :data:`MONEY_UNIT`, counts with separators, completion as a percentage)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"{r.year}年汇总"
+    children = [c for c, _ in r.lines[0].children] if r.lines else []
+    ws.append(["领域", "台账", "指标", "单位", "合计", "目标", "完成率", "本级", *[c.name for c in children]])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for line in r.lines:
+        figures_ = [line.total, line.target, None, line.own, *[v for _, v in line.children]]
+        ws.append([types.AREAS[line.ledger.area][0], line.ledger.zh, line.metric.zh, unit_of(line)])
+        row = ws.max_row
+        for i, value in enumerate(figures_):
+            cell = ws.cell(row=row, column=5 + i)
+            if i == 2:
+                cell.value = line.ratio
+                cell.number_format = RATIO_FORMAT
+                continue
+            cell.value, cell.number_format = figure_cell(line, value)
+    wb.save(path)
+    return path
+
+
+__all__ = [
+    "MONEY_UNIT",
+    "Q",
+    "Rollup",
+    "as_dict",
+    "export_rollup",
+    "figure",
+    "figure_cell",
+    "register_targets",
+    "rollup",
+    "targets",
+    "unit_of",
+]

@@ -260,7 +260,25 @@ def plain_id(raw: object) -> str | None:
     return text
 
 
-def _people(ltype: LedgerType, values: Mapping[str, Any], year: int, errors: list[Error]) -> list[_Person]:
+class _Keep:
+    """The person already on the record (see :data:`KEEP_PERSON`)."""
+
+    def __repr__(self) -> str:
+        return "KEEP_PERSON"
+
+
+KEEP_PERSON: Any = _Keep()
+"""A person column's value on update meaning "keep the person the record names": the edit form
+shows only the masked ID number, so a clerk who changes another field does not retype it."""
+
+
+def _people(
+    ltype: LedgerType,
+    values: Mapping[str, Any],
+    year: int,
+    errors: list[Error],
+    kept: Mapping[str, PersonCheck] | None = None,
+) -> list[_Person]:
     from xiezuo.registry.idnumbers import validate_id
 
     out = []
@@ -268,6 +286,16 @@ def _people(ltype: LedgerType, values: Mapping[str, Any], year: int, errors: lis
     for p in ltype.people:
         raw = values.get(p.column)
         header = ltype.spec.column(p.column).header
+        on = values.get(p.date_column) if p.date_column else None
+        if not isinstance(on, dt.date):
+            on = min(dt.date(year, 12, 31), timezone.localdate())
+        if raw is KEEP_PERSON:
+            prior = (kept or {}).get(p.column)
+            if prior is not None:
+                out.append(_Person(p.column, prior.id_hmac, prior.id_masked, p.verify, on, p.accept_exited))
+            elif p.required:
+                errors.append((p.column, "必填，不能为空", "required"))
+            continue
         if raw is None or str(raw).strip() == "":
             if p.required:
                 errors.append((p.column, "必填，不能为空", "required"))
@@ -281,9 +309,6 @@ def _people(ltype: LedgerType, values: Mapping[str, Any], year: int, errors: lis
                 )
                 continue
             number = check.normalised
-        on = values.get(p.date_column) if p.date_column else None
-        if not isinstance(on, dt.date):
-            on = min(dt.date(year, 12, 31), timezone.localdate())
         out.append(
             _Person(
                 p.column,
@@ -436,7 +461,12 @@ def save_record(
         fields[column.key] = value
     if ltype.check is not None:
         errors.extend(ltype.check({**values, **fields}))
-    people = _people(ltype, values, year, errors)
+    kept = (
+        {c.field: c for c in PersonCheck.objects.filter(ledger=ltype.key, record_id=record.pk)}
+        if record is not None and record.pk is not None
+        else None
+    )
+    people = _people(ltype, values, year, errors, kept)
     hmacs = {p.column: p.id_hmac for p in people}
     no, period = period_for(ltype, chosen, year, values, side)
     if period is not None and period.locked:

@@ -26,4 +26,9 @@ urlpatterns: list[URLPattern] = [
     path("ledgers/<str:key>/<int:pk>/confirm/", v.record_confirm, name="ledger_confirm"),
     path("ledgers/<str:key>/<int:pk>/attach/", v.record_attach, name="ledger_attach"),
     path("pairings/<int:pk>/rollup/<int:year>/", v.pairing_rollup, name="pairing_rollup"),
+    path(
+        "pairings/<int:pk>/rollup/<int:year>/export.xlsx",
+        v.pairing_rollup_export,
+        name="pairing_rollup_export",
+    ),
 ]

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -211,6 +212,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "entry": e,
+            **audit_labels(e),
             "region_name": names.get(e.region_code, "") if e.region_code is not None else "",
             "changes": json.dumps(e.changes, ensure_ascii=False, sort_keys=True) if e.changes else "",
             "batch": json.dumps(e.batch, ensure_ascii=False, sort_keys=True) if e.batch else "",
@@ -226,6 +228,26 @@ def audit(request: HttpRequest) -> HttpResponse:
         "page_size": AUDIT_PAGE,
     }
     return render(request, "web/audit.html", context)
+
+
+def audit_labels(entry: AuditEntry) -> dict[str, str]:
+    """What an audit entry's codes mean, in the page's language (code lists audit_action,
+    audit_object, audit_via; a ledger record is named by its ledger type)."""
+    from xiezuo.core.codelists import label
+    from xiezuo.ledgers import types as ledger_types
+
+    lang = get_language() or "zh-hans"
+    try:
+        ltype = ledger_types.get(entry.object_type)
+    except KeyError:
+        what = label("audit_object", entry.object_type, lang)
+    else:
+        what = ltype.en if lang.startswith("en") else ltype.zh
+    return {
+        "action_label": label("audit_action", entry.action, lang),
+        "object_label": what,
+        "via_label": label("audit_via", entry.via, lang),
+    }
 
 
 # ---------------------------------------------------------------------------------------------

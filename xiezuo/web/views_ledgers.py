@@ -20,11 +20,12 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xiezuo.core import audit
+from xiezuo.core import audit, figures
 from xiezuo.core.codelists import label as code_label
 from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
 from xiezuo.core.tabular.spec import Column
@@ -33,7 +34,7 @@ from xiezuo.ledgers import flows, services, types
 from xiezuo.ledgers import imports as ledger_imports
 from xiezuo.ledgers.exporting import export_records, template
 from xiezuo.ledgers.models import Attachment, LedgerRecord, Period, PersonCheck
-from xiezuo.ledgers.rollup import rollup
+from xiezuo.ledgers.rollup import export_rollup, figure, rollup, unit_of
 from xiezuo.pairings.models import Pairing
 from xiezuo.web import views_imports
 from xiezuo.web.forms_pairings import code_choices
@@ -56,20 +57,18 @@ def _zh() -> bool:
 
 def money_unit(column: Column) -> str:
     """The unit a money column's header names (金额（万元） → 万元), else the column's default."""
-    for unit in ("亿元", "万元"):
-        if unit in column.header:
-            return unit
-    return "元" if "元" in column.header else column.unit
+    return figures.declared_unit(column.header, column.unit)
 
 
 def display(column: Column, value: Any) -> str:
-    """A stored value as the page shows it: money in 元 with separators, codes as labels."""
+    """A stored value as the page shows it: money through ``figures`` in the unit the column's
+    header declares (the export and the API's figures go the same way), codes as labels."""
     if value is None or value == "":
         return ""
     if column.kind == "money":
-        unit = money_unit(column)
-        amount = Decimal(value) / 100 / MONEY_UNITS[unit]
-        return f"{amount:,.2f}" if unit == "元" else f"{amount:,f}".rstrip("0").rstrip(".")
+        return figures.money(value, money_unit(column))
+    if column.kind == "int" and isinstance(value, int):
+        return figures.count(value)
     if column.kind == "code" and column.code_list:
         return code_label(column.code_list, value, get_language() or "zh-hans")
     if column.kind == "bool":
@@ -79,24 +78,44 @@ def display(column: Column, value: Any) -> str:
     return str(value)
 
 
-def money_text(fen: int) -> str:
-    """Fen as 万元 with two decimals (how coordinators read totals)."""
-    return f"{Decimal(fen) / 1_000_000:,.2f}"
+def region_cell(code: int | None, names: dict[int, str]) -> str:
+    """A region by its name, the 12-digit code on hover (the code alone when the name is unknown)."""
+    if not code:
+        return ""
+    name = names.get(int(code))
+    if not name:
+        return str(code)
+    return format_html('<span title="{}" data-region="{}">{}</span>', code, code, name)
 
 
-def _cell(ltype: types.LedgerType, record: LedgerRecord, key: str, people: list[PersonCheck]) -> str:
+def _region_codes(ltype: types.LedgerType, records: list[LedgerRecord]) -> set[int]:
+    codes = {r.region_code for r in records}
+    for r in records:
+        codes.update(int(v) for v in (getattr(r, k) for k in ltype.regions) if v)
+    return codes
+
+
+def _cell(
+    ltype: types.LedgerType,
+    record: LedgerRecord,
+    key: str,
+    people: list[PersonCheck],
+    names: dict[int, str] | None = None,
+) -> str:
     if key == "pairing":
         return record.pairing.name
     if key == "year":
         return str(record.year)
     if key == "region_code":
-        return str(record.region_code)
+        return region_cell(record.region_code, names or {})
     if key in ltype.person_columns:
         checks = [c for c in people if c.field == key]
         return ", ".join(code_label("verify_reason", c.reason, get_language() or "zh-hans") for c in checks)
     value = getattr(record, key)
     if key in ltype.orgs:
         return value.name if value is not None else ""
+    if key in ltype.regions:
+        return region_cell(value, names or {})
     return display(ltype.full_spec.column(key), value)
 
 
@@ -104,11 +123,23 @@ def _cell(ltype: types.LedgerType, record: LedgerRecord, key: str, people: list[
 
 
 class RecordForm(forms.Form):
-    """Fields from the ledger's columns; money typed in 元."""
+    """Fields from the ledger's columns; money typed in the unit its label names.
 
-    def __init__(self, ltype: types.LedgerType, user: Any, *args: Any, **kwargs: Any) -> None:
+    Editing a record, a person column shows the stored ID number masked and keeps it when left
+    empty (``services.KEEP_PERSON``); a typed number replaces it.
+    """
+
+    def __init__(
+        self,
+        ltype: types.LedgerType,
+        user: Any,
+        *args: Any,
+        stored_people: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.ltype = ltype
+        self.stored_people = stored_people or {}
         pairings = (
             services.visible_pairings(user)
             .filter(pk__in=_changeable_pairing_ids(user, ltype))
@@ -126,9 +157,20 @@ class RecordForm(forms.Form):
         )
         for c in ltype.spec.columns:
             self.fields[c.key] = _form_field(c, ltype)
+            masked = self.stored_people.get(c.key)
+            if masked is not None:
+                field = self.fields[c.key]
+                field.required = False
+                field.widget.attrs["placeholder"] = masked
+                field.help_text = _(
+                    "Stored: {masked}. Leave empty to keep it; type a number to replace it."
+                ).format(masked=masked)
 
     def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        for key in self.stored_people:
+            if not (data.get(key) or "").strip():
+                data[key] = services.KEEP_PERSON
         for c in self.ltype.spec.columns:
             if c.kind == "money" and data.get(c.key) is not None:
                 # typed in the unit the label names; kept in fen (D4)
@@ -145,7 +187,11 @@ def _form_field(c: Column, ltype: types.LedgerType) -> forms.Field:
         assert c.code_list is not None
         return forms.ChoiceField(label=label, required=req, choices=code_choices(c.code_list, blank="—"))
     if c.kind == "date":
-        return forms.DateField(label=label, required=req, widget=forms.DateInput(attrs={"type": "date"}))
+        # a date input takes ISO dates only, whatever the page's language (zh-Hans would render
+        # 2019/08/11, which the browser shows as empty and the next save loses)
+        return forms.DateField(
+            label=label, required=req, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        )
     if c.kind in ("int", "year"):
         return forms.IntegerField(
             label=label, required=req, min_value=0 if c.non_negative or c.kind == "year" else None
@@ -199,11 +245,21 @@ def _initial(ltype: types.LedgerType, record: LedgerRecord) -> dict[str, Any]:
         if c.key in ltype.orgs:
             value = value.name if value is not None else ""
         elif c.kind == "money" and value is not None:
-            value = Decimal(value) / 100 / MONEY_UNITS[money_unit(c)]
+            value = figures.money_amount(value, money_unit(c))
         elif c.kind == "bool":
             value = {True: "yes", False: "no"}.get(value, "")
         out[c.key] = value
     return out
+
+
+def _period_of(ltype: types.LedgerType, record: LedgerRecord) -> Period | None:
+    return Period.objects.filter(
+        ledger=ltype.key,
+        pairing_id=record.pairing_id,
+        side=record.side,
+        year=record.year,
+        period_no=record.period_no,
+    ).first()
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -291,7 +347,9 @@ def record_list(request: HttpRequest, key: str) -> HttpResponse:
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     people = services.people_of(ltype, rows)
-    columns = ["pairing", "year", *ltype.list_columns]
+    names = region_names(_region_codes(ltype, rows))
+    # 结对关系 and 归属年度 lead every list; a ledger that lists them itself gets them once
+    columns = ["pairing", "year", *[k for k in ltype.list_columns if k not in ("pairing", "year")]]
     headers = [ltype.full_spec.column(k).header for k in columns]
     query = request.GET.copy()
     query.pop("after", None)
@@ -302,7 +360,7 @@ def record_list(request: HttpRequest, key: str) -> HttpResponse:
             "ltype": ltype,
             "form": form,
             "headers": headers,
-            "rows": [(r, [_cell(ltype, r, k, people.get(r.pk, [])) for k in columns]) for r in rows],
+            "rows": [(r, [_cell(ltype, r, k, people.get(r.pk, []), names) for k in columns]) for r in rows],
             "total": total,
             "next": rows[-1].pk if more and rows else None,
             "query": query.urlencode(),
@@ -319,19 +377,13 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     record = get_or_404(services.records_for(request.user, ltype).select_related("pairing"), pk=pk)
     people = services.people_of(ltype, [record]).get(record.pk, [])
     show_ids = services.may_see_people(request.user, record)
+    names = region_names(_region_codes(ltype, [record]))
     fields = [
-        (c.header, _cell(ltype, record, c.key, people))
+        (c.header, _cell(ltype, record, c.key, people, names))
         for c in ltype.columns
         if c.key not in ltype.person_columns
     ]
-    names = region_names({record.region_code})
-    period = Period.objects.filter(
-        ledger=ltype.key,
-        pairing=record.pairing,
-        side=record.side,
-        year=record.year,
-        period_no=record.period_no,
-    ).first()
+    period = _period_of(ltype, record)
     person_rows = [
         {
             "column": ltype.spec.column(c.field).header,
@@ -383,8 +435,26 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
     elif not _changeable_pairing_ids(request.user, ltype):
         raise Http404
     initial = _initial(ltype, record) if record is not None else {"year": dt.date.today().year}
-    form = RecordForm(ltype, request.user, request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    stored = (
+        {c.field: c.id_masked for c in services.people_of(ltype, [record]).get(record.pk, [])}
+        if record is not None
+        else {}
+    )
+    period = _period_of(ltype, record) if record is not None else None
+    locked = period is not None and period.locked
+    form = RecordForm(ltype, request.user, request.POST or None, initial=initial, stored_people=stored)
+    if locked:
+        # read-only: the page says why; a POST changes nothing
+        for form_field in form.fields.values():
+            form_field.disabled = True
+        if request.method == "POST":
+            return render(
+                request,
+                "web/ledgers/form.html",
+                {"ltype": ltype, "form": form, "record": record, "locked": True},
+                status=400,
+            )
+    elif request.method == "POST" and form.is_valid():
         try:
             obj = services.save_record(
                 ltype, actor=request.user, values=form.values(), record=record, via="web"
@@ -396,7 +466,9 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
                 form.add_error(field if field in form.fields else None, message)
         else:
             return redirect("web:ledger_record", key=ltype.key, pk=obj.pk)
-    return render(request, "web/ledgers/form.html", {"ltype": ltype, "form": form, "record": record})
+    return render(
+        request, "web/ledgers/form.html", {"ltype": ltype, "form": form, "record": record, "locked": locked}
+    )
 
 
 @login_required
@@ -636,6 +708,7 @@ def periods(request: HttpRequest) -> HttpResponse:
                             "ltype": t,
                             "pairing": pairing,
                             "p": p,
+                            "side_label": code_label("ledger_side", side, get_language() or "zh-hans"),
                             "label": flow.label(year, no),
                             "deadline": flow.deadline_of(year, no),
                             "steps": flow.steps,
@@ -764,24 +837,25 @@ def pairing_rollup(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     for area, lines in r.by_area():
         rows = []
         for line in lines:
-            fmt = money_text if line.metric.unit == "money" else (lambda v: f"{v:,}")
             split = []
             if line.split:
                 col = line.ledger.full_spec.column(line.metric.split) if line.metric.split else None
                 for code, v in line.split.items():
                     name = display(col, code) if col is not None else code
-                    split.append((name or "—", fmt(v)))
+                    split.append((name or "—", figure(line, v)))
             rows.append(
                 {
                     "ledger": line.ledger,
+                    "key": line.metric.key,
                     "label": line.metric.zh if _zh() else line.metric.en,
-                    "unit": _("10k yuan") if line.metric.unit == "money" else line.metric.unit,
-                    "total": fmt(line.total),
+                    # the unit the summary declares (rollup.MONEY_UNIT): 万元, "10k yuan" in English
+                    "unit": _("10k yuan") if line.metric.unit == "money" else unit_of(line),
+                    "total": figure(line, line.total),
                     "raw": line.total,
-                    "own": fmt(line.own),
-                    "children": [(c, fmt(v)) for c, v in line.children],
-                    "target": fmt(line.target) if line.target is not None else "",
-                    "ratio": f"{line.ratio:.0%}" if line.ratio is not None else "",
+                    "own": figure(line, line.own),
+                    "children": [(c, figure(line, v)) for c, v in line.children],
+                    "target": figure(line, line.target),
+                    "ratio": figures.ratio(line.ratio),
                     "split": split,
                 }
             )
@@ -799,3 +873,25 @@ def pairing_rollup(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             "next": year + 1,
         },
     )
+
+
+@login_required
+@require_GET
+def pairing_rollup_export(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    """The annual summary as a sheet: the page's figures, exact, formatted as the page shows them."""
+    pairing = get_or_404(services.visible_pairings(request.user), pk=pk)
+    if not 1996 <= year <= 2100:
+        raise Http404
+    with tempfile.TemporaryDirectory() as tmp:
+        content = export_rollup(rollup(pairing, year), Path(tmp) / "summary.xlsx").read_bytes()
+    audit.record(
+        actor=request.user,
+        action="export",
+        object_type="pairing_rollup",
+        object_id=pairing.pk,
+        object_repr=f"{pairing.name} {year}",
+        via="web",
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="summary-{pairing.pk}-{year}.xlsx"'
+    return response

@@ -1,4 +1,4 @@
-"""Template filters shared by every page: code-list labels, short region codes, role names.
+"""Template filters shared by every page: code-list labels, short region codes, role names, figures.
 
 ``{% load xiezuo_tags %}`` then ``{{ pairing.programme|code_label:"programme" }}`` or
 ``{{ entry.region_code|region_code }}``.
@@ -12,7 +12,7 @@ from django import template
 from django.utils.translation import get_language
 
 from xiezuo.accounts.roles import ROLES
-from xiezuo.core import codelists
+from xiezuo.core import codelists, figures
 from xiezuo.core.scope import active_grants, can
 from xiezuo.regions.models import LEVEL_DIGITS
 
@@ -56,6 +56,23 @@ def region_code(code: Any) -> str:
         return short_region_code(int(code))
     except (TypeError, ValueError):
         return str(code)
+
+
+@register.filter
+def money(fen: Any, unit: str = "元") -> str:
+    """Fen as text in ``unit`` through the one formatting path (``xiezuo.core.figures``):
+    ``{{ posting.wage_min_fen|money:"元" }}`` → ``3,500.00``."""
+    if fen in (None, ""):
+        return ""
+    return figures.money(int(fen), unit)
+
+
+@register.filter
+def count(n: Any) -> str:
+    """A count with thousands separators (``xiezuo.core.figures.count``)."""
+    if n in (None, ""):
+        return ""
+    return figures.count(int(n))
 
 
 @register.filter

@@ -18,6 +18,7 @@ from xiezuo.core.jobs import enqueue
 from xiezuo.core.management.commands.serve import serve
 from xiezuo.core.models import Job
 from xiezuo.core.scope import SYSTEM
+from xiezuo.env import write_settings_file
 from xiezuo.registry.importing import import_registry
 from xiezuo.synth import foundation
 from xiezuo.synth.registry import generate
@@ -37,6 +38,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         started = time.perf_counter()
         self._refuse_unless_safe(opts["force"])
+        # Every later command (serve, import, users create …) finds the demo's settings here.
+        write_settings_file(
+            {"XIEZUO_DEMO": "1", "XIEZUO_SERVE_STATIC": "1"},
+            note="written by `xiezuo demo`: this data folder holds a demo (keys in dev-keys.json)",
+            folder=settings.DATA_DIR,
+        )
         self.stdout.write("[demo] migrating the database …")
         call_command("migrate", verbosity=0, interactive=False)
         self.stdout.write("[demo] loading code lists, regions, pairings and demo accounts …")
