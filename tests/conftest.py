@@ -32,7 +32,7 @@ XIEZUO = [sys.executable, "-m", "xiezuo.cli"]
 TEST_PASSWORD = "testpass-123"
 BROWSER_DATABASE = "xiezuo_browser"
 CHROMIUM = "/usr/bin/chromium"
-# The live site's environment once it runs, for tests that run commands (a worker) on its database.
+# The live site's environment once it runs (the fixture live_site_env hands it out).
 LIVE_SITE_ENV: dict[str, str] = {}
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -161,6 +161,12 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_site_env(live_server_url: str) -> dict[str, str]:
+    """The live site's environment, for tests that run commands (a worker) on its database."""
+    return dict(LIVE_SITE_ENV)
 
 
 @pytest.fixture(scope="session")
