@@ -192,3 +192,47 @@ def test_requeue_stale_leaves_a_job_with_a_fresh_heartbeat_alone(site: dict[str,
     wait_for(lambda: row(site, pk)["status"] == "done", why="the live worker finishes it")
     stop(live)
     assert lines(log) == ["start", "done"]
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Child processes of ``pid``: pid → command line."""
+    found: dict[int, str] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except FileNotFoundError:
+                pass
+    return found
+
+
+def _worker_of(serve: subprocess.Popen[str]) -> int | None:
+    workers = [pid for pid, cmd in _children(serve.pid).items() if cmd.rstrip().endswith("xiezuo.cli worker")]
+    return workers[0] if len(workers) == 1 else None
+
+
+def test_serve_restarts_its_worker_when_it_is_killed(site: dict[str, str], tmp_path: Path) -> None:
+    from tests.conftest import _free_port
+
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        serve = subprocess.Popen(
+            [*XIEZUO, "serve", "--port", str(_free_port())],
+            cwd=REPO,
+            env=site,
+            stdout=out,
+            stderr=out,
+            text=True,
+        )
+    try:
+        first = wait_for(lambda: _worker_of(serve), why="serve starts a worker")
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(lambda: (pid := _worker_of(serve)) != first and pid, why="serve starts another")
+        text = wait_for(lambda: "worker restarted" in (t := log.read_text()) and t, why="the log says so")
+        assert f"xiezuo serve: worker (pid {first}) died with signal 9; restarting it in 1 s" in text
+        assert f"xiezuo serve: worker restarted (pid {second})" in text
+        assert serve.poll() is None  # the site runs on
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+    assert serve.returncode is not None and not Path(f"/proc/{second}").exists()
