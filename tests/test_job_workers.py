@@ -236,3 +236,20 @@ def test_serve_restarts_its_worker_when_it_is_killed(site: dict[str, str], tmp_p
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=60)
     assert serve.returncode is not None and not Path(f"/proc/{second}").exists()
+
+
+def test_two_workers_share_a_queue_and_run_each_job_once(site: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "runs.log"
+    ids = [enqueue(site, "test.sleep", seconds=0.3, log=str(log)) for _ in range(8)]
+    pair = [worker(site, "--once"), worker(site, "--once")]
+    outs = [p.communicate(timeout=120)[0] for p in pair]
+    assert [p.returncode for p in pair] == [0, 0], outs
+    ran = [int(out.strip().splitlines()[-1].split()[1]) for out in outs]  # "ran N job(s)"
+    assert sum(ran) == 8
+    starts = sorted(int(line.split()[1]) for line in log.read_text().splitlines() if line.startswith("start"))
+    assert starts == ids  # every job started exactly once
+    assert {row(site, pk)["attempts"] for pk in ids} == {1} and {row(site, pk)["status"] for pk in ids} == {
+        "done"
+    }
+    holders = {row(site, pk)["worker"] for pk in ids}
+    assert holders <= {f"{os.uname().nodename}:{p.pid}" for p in pair}
