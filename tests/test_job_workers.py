@@ -76,7 +76,7 @@ def worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
-COLUMNS = "status, attempts, stale_reclaims, worker, heartbeat_at, result, error_code, message"
+COLUMNS = "status, attempts, stale_reclaims, worker, heartbeat_at, result, error_code, message, progress_done"
 
 
 def row(env: dict[str, str], pk: int) -> dict[str, Any]:
@@ -124,6 +124,8 @@ def test_a_job_whose_worker_is_killed_is_taken_back_and_done_exactly_once(
     wait_for(lambda: lines(log) == ["start"], why="the first worker starts the job")
     beat = row(site, pk)["heartbeat_at"]
     wait_for(lambda: row(site, pk)["heartbeat_at"] != beat, why="the heartbeat moves on")
+    # Progress shows while the job runs (written by the heartbeat thread).
+    wait_for(lambda: 0 < row(site, pk)["progress_done"] < 30, why="progress shows")
     first.kill()
     first.wait()
     dead = row(site, pk)
