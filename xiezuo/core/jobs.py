@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int | None, str], None]
 JobFunction = Callable[[Job, Progress], dict[str, Any]]
 REGISTRY: dict[str, JobFunction] = {}
-FINISHED = (Job.Status.DONE, Job.Status.FAILED, Job.Status.QUARANTINED)
 # Refusals of job functions written before JobFailed: their message is Chinese text for people.
 # They are named, not imported, because core does not import the apps above it.
 LEGACY_REFUSALS = {"xiezuo.ledgers.jobs.ImportFailed", "xiezuo.registry.jobs.ImportFailed"}
