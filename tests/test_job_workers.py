@@ -118,20 +118,21 @@ def lines(log: Path) -> list[str]:
 def test_a_job_whose_worker_is_killed_is_taken_back_and_done_exactly_once(
     site: dict[str, str], tmp_path: Path
 ) -> None:
-    log = tmp_path / "runs.log"
-    pk = enqueue(site, "test.sleep", seconds=3, log=str(log))
+    log, release = tmp_path / "runs.log", tmp_path / "release"
+    pk = enqueue(site, "test.sleep", seconds=1, until=str(release), rows=30, log=str(log))
     first = worker(site)
     wait_for(lambda: lines(log) == ["start"], why="the first worker starts the job")
     beat = row(site, pk)["heartbeat_at"]
     wait_for(lambda: row(site, pk)["heartbeat_at"] != beat, why="the heartbeat moves on")
     # Progress shows while the job runs (written by the heartbeat thread).
-    wait_for(lambda: 0 < row(site, pk)["progress_done"] < 30, why="progress shows")
+    wait_for(lambda: row(site, pk)["progress_done"] > 0, why="progress shows")
     first.kill()
     first.wait()
     dead = row(site, pk)
     holder = f"{os.uname().nodename}:{first.pid}"
     assert (dead["status"], dead["attempts"], dead["worker"]) == ("running", 1, holder)
 
+    release.touch()  # the next run may finish
     second = worker(site)
     done = wait_for(lambda: (r := row(site, pk))["status"] == "done" and r, why="the second worker runs it")
     out = stop(second)
@@ -173,8 +174,8 @@ def test_a_job_that_kills_its_worker_twice_is_set_aside_and_the_queue_moves_on(
 
 
 def test_requeue_stale_leaves_a_job_with_a_fresh_heartbeat_alone(site: dict[str, str], tmp_path: Path):
-    log = tmp_path / "runs.log"
-    pk = enqueue(site, "test.sleep", seconds=12, log=str(log))
+    log, release = tmp_path / "runs.log", tmp_path / "release"
+    pk = enqueue(site, "test.sleep", seconds=0, until=str(release), log=str(log))
     live = worker(site)
     wait_for(lambda: lines(log) == ["start"], why="the worker starts the job")
     holder = row(site, pk)["worker"]
@@ -191,6 +192,7 @@ def test_requeue_stale_leaves_a_job_with_a_fresh_heartbeat_alone(site: dict[str,
         1,
         0,
     )
+    release.touch()
     wait_for(lambda: row(site, pk)["status"] == "done", why="the live worker finishes it")
     stop(live)
     assert lines(log) == ["start", "done"]
