@@ -32,8 +32,6 @@ XIEZUO = [sys.executable, "-m", "xiezuo.cli"]
 TEST_PASSWORD = "testpass-123"
 BROWSER_DATABASE = "xiezuo_browser"
 CHROMIUM = "/usr/bin/chromium"
-# The live site's environment once it runs, for tests that run commands (a worker) on its database.
-LIVE_SITE_ENV: dict[str, str] = {}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -148,7 +146,6 @@ def live_server_url(live_site_base_env: dict[str, str]) -> Iterator[str]:
     tmp = Path(env["XIEZUO_DATA_DIR"]).parent
     _run_step([*XIEZUO, "manage", "migrate", "--no-input", "-v", "0"], env, "migrate")
     _run_step([*XIEZUO, "testworld"], env, "testworld")
-    LIVE_SITE_ENV.update(env)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp / "runserver.log"
@@ -173,11 +170,11 @@ def live_server_url(live_site_base_env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server_env(live_server_url: str) -> dict[str, str]:
+def live_server_env(live_server_url: str, live_site_base_env: dict[str, str]) -> dict[str, str]:
     """The live site's environment (database, keys), to run ``xiezuo`` commands against it
     (``xiezuo worker --once`` for the jobs a journey queued, ``xiezuo manage shell`` to read its
     database); the site is migrated and running."""
-    return dict(LIVE_SITE_ENV)
+    return dict(live_site_base_env)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Job kinds for tests only (``python -m tests.jobworker`` runs a real worker that knows them).
 
-``test.sleep`` sleeps ``seconds`` (reporting progress), writing a line to ``log`` when it starts
-and when it finishes, so a test counts runs and completions. ``test.kill_worker`` kills its own
-worker process with SIGKILL, as an out-of-memory kill would. ``test.note`` returns at once.
+``test.sleep`` sleeps ``seconds`` and until a file exists (reporting progress), writing a line to
+``log`` when it starts and when it finishes, so a test counts runs and completions.
+``test.kill_worker`` kills its own worker process with SIGKILL, as an out-of-memory kill would.
+``test.note`` returns at once; ``test.raise`` raises RuntimeError with ``text``.
 """
 
 from __future__ import annotations
@@ -25,14 +26,21 @@ def _log(obj: Job, what: str) -> None:
 
 @job("test.sleep")
 def sleep(obj: Job, progress: Progress) -> dict[str, Any]:
+    """Sleep ``seconds``, and then until the file ``until`` exists (at most a minute more)."""
     _log(obj, "start")
     seconds = float(obj.params.get("seconds", 1))
-    steps = max(1, int(seconds * 10))
-    for i in range(steps):
-        time.sleep(seconds / steps)
-        progress(i + 1, steps, "")
+    until = Path(obj.params["until"]) if obj.params.get("until") else None
+    started = time.monotonic()
+    ticks = 0
+    while time.monotonic() - started < seconds or (
+        until is not None and not until.exists() and time.monotonic() - started < seconds + 60
+    ):
+        time.sleep(0.05)
+        ticks += 1
+        progress(ticks, None, "")
     _log(obj, "done")
-    return {"read": steps, "accepted": steps, "rejected": 0}
+    rows = int(obj.params.get("rows", 3))
+    return {"read": rows, "accepted": rows, "rejected": 0}
 
 
 @job("test.kill_worker")

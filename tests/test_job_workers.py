@@ -76,7 +76,7 @@ def worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
-COLUMNS = "status, attempts, stale_reclaims, worker, heartbeat_at, result, error_code, message"
+COLUMNS = "status, attempts, stale_reclaims, worker, heartbeat_at, result, error_code, message, progress_done"
 
 
 def row(env: dict[str, str], pk: int) -> dict[str, Any]:
@@ -118,18 +118,21 @@ def lines(log: Path) -> list[str]:
 def test_a_job_whose_worker_is_killed_is_taken_back_and_done_exactly_once(
     site: dict[str, str], tmp_path: Path
 ) -> None:
-    log = tmp_path / "runs.log"
-    pk = enqueue(site, "test.sleep", seconds=3, log=str(log))
+    log, release = tmp_path / "runs.log", tmp_path / "release"
+    pk = enqueue(site, "test.sleep", seconds=1, until=str(release), rows=30, log=str(log))
     first = worker(site)
     wait_for(lambda: lines(log) == ["start"], why="the first worker starts the job")
     beat = row(site, pk)["heartbeat_at"]
     wait_for(lambda: row(site, pk)["heartbeat_at"] != beat, why="the heartbeat moves on")
+    # Progress shows while the job runs (written by the heartbeat thread).
+    wait_for(lambda: row(site, pk)["progress_done"] > 0, why="progress shows")
     first.kill()
     first.wait()
     dead = row(site, pk)
     holder = f"{os.uname().nodename}:{first.pid}"
     assert (dead["status"], dead["attempts"], dead["worker"]) == ("running", 1, holder)
 
+    release.touch()  # the next run may finish
     second = worker(site)
     done = wait_for(lambda: (r := row(site, pk))["status"] == "done" and r, why="the second worker runs it")
     out = stop(second)
@@ -171,8 +174,8 @@ def test_a_job_that_kills_its_worker_twice_is_set_aside_and_the_queue_moves_on(
 
 
 def test_requeue_stale_leaves_a_job_with_a_fresh_heartbeat_alone(site: dict[str, str], tmp_path: Path):
-    log = tmp_path / "runs.log"
-    pk = enqueue(site, "test.sleep", seconds=12, log=str(log))
+    log, release = tmp_path / "runs.log", tmp_path / "release"
+    pk = enqueue(site, "test.sleep", seconds=0, until=str(release), log=str(log))
     live = worker(site)
     wait_for(lambda: lines(log) == ["start"], why="the worker starts the job")
     holder = row(site, pk)["worker"]
@@ -189,6 +192,68 @@ def test_requeue_stale_leaves_a_job_with_a_fresh_heartbeat_alone(site: dict[str,
         1,
         0,
     )
+    release.touch()
     wait_for(lambda: row(site, pk)["status"] == "done", why="the live worker finishes it")
     stop(live)
     assert lines(log) == ["start", "done"]
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Child processes of ``pid``: pid → command line."""
+    found: dict[int, str] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except FileNotFoundError:
+                pass
+    return found
+
+
+def _worker_of(serve: subprocess.Popen[str]) -> int | None:
+    workers = [pid for pid, cmd in _children(serve.pid).items() if cmd.rstrip().endswith("xiezuo.cli worker")]
+    return workers[0] if len(workers) == 1 else None
+
+
+def test_serve_restarts_its_worker_when_it_is_killed(site: dict[str, str], tmp_path: Path) -> None:
+    from tests.conftest import _free_port
+
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        serve = subprocess.Popen(
+            [*XIEZUO, "serve", "--port", str(_free_port())],
+            cwd=REPO,
+            env=site,
+            stdout=out,
+            stderr=out,
+            text=True,
+        )
+    try:
+        first = wait_for(lambda: _worker_of(serve), why="serve starts a worker")
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(lambda: (pid := _worker_of(serve)) != first and pid, why="serve starts another")
+        text = wait_for(lambda: "worker restarted" in (t := log.read_text()) and t, why="the log says so")
+        assert f"xiezuo serve: worker (pid {first}) died with signal 9; restarting it in 1 s" in text
+        assert f"xiezuo serve: worker restarted (pid {second})" in text
+        assert serve.poll() is None  # the site runs on
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+    assert serve.returncode is not None and not Path(f"/proc/{second}").exists()
+
+
+def test_two_workers_share_a_queue_and_run_each_job_once(site: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "runs.log"
+    ids = [enqueue(site, "test.sleep", seconds=0.3, log=str(log)) for _ in range(8)]
+    pair = [worker(site, "--once"), worker(site, "--once")]
+    outs = [p.communicate(timeout=120)[0] for p in pair]
+    assert [p.returncode for p in pair] == [0, 0], outs
+    ran = [int(out.strip().splitlines()[-1].split()[1]) for out in outs]  # "ran N job(s)"
+    assert sum(ran) == 8
+    starts = sorted(int(line.split()[1]) for line in log.read_text().splitlines() if line.startswith("start"))
+    assert starts == ids  # every job started exactly once
+    assert {row(site, pk)["attempts"] for pk in ids} == {1} and {row(site, pk)["status"] for pk in ids} == {
+        "done"
+    }
+    holders = {row(site, pk)["worker"] for pk in ids}
+    assert holders <= {f"{os.uname().nodename}:{p.pid}" for p in pair}

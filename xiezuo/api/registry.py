@@ -116,10 +116,12 @@ class HouseholdDetailOut(HouseholdOut):
 
 class ImportJobOut(Schema):
     id: int
-    status: str = Field(description="queued, running, done or failed")
+    status: str = Field(
+        description="queued, running, done, failed, or quarantined (set aside: workers died under it twice)"
+    )
     progress_done: int
     progress_total: int | None
-    message: str
+    message: str = Field(description="progress, or why the job failed (Chinese, for people; no traceback)")
     counts: dict[str, int] = Field(description="read, accepted, rejected, created, updated, unchanged")
     notes: list[str]
     errors_file: str | None = Field(description="name of the error report when rows were rejected")

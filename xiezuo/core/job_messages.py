@@ -44,6 +44,7 @@ MESSAGES: dict[str, Promise] = {
 KIND_LABELS: dict[str, Promise] = {
     "regions.load": _("Region tree load"),
     "registry.import": _("Registry import"),
+    "monitoring.import": _("Monitoring import"),
     "ledger.import": _("Ledger import"),
 }
 

@@ -43,10 +43,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int | None, str], None]
 JobFunction = Callable[[Job, Progress], dict[str, Any]]
 REGISTRY: dict[str, JobFunction] = {}
-FINISHED = (Job.Status.DONE, Job.Status.FAILED, Job.Status.QUARANTINED)
-# Refusals of job functions written before JobFailed: their message is Chinese text for people.
-# They are named, not imported, because core does not import the apps above it.
-LEGACY_REFUSALS = {"xiezuo.ledgers.jobs.ImportFailed", "xiezuo.registry.jobs.ImportFailed"}
 
 
 class JobFailed(Exception):
@@ -175,10 +171,13 @@ def reclaim_stale() -> dict[str, list[int]]:
     out: dict[str, list[int]] = {"requeued": [], "failed": [], "quarantined": []}
     cutoff = stale_cutoff()
     stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
-    if not Job.objects.filter(stale, status=Job.Status.RUNNING).exists():
+    # A plain read first: no write lock unless there is a job to take back.
+    candidates = Job.objects.filter(stale, status=Job.Status.RUNNING).values_list("pk", "worker")[:100]
+    dead = [pk for pk, worker in candidates if not _worker_alive_here(worker)]
+    if not dead:
         return out
     with transaction.atomic():
-        rows = list(_locked(Job.objects.filter(stale, status=Job.Status.RUNNING).order_by("id"))[:100])
+        rows = list(_locked(Job.objects.filter(stale, status=Job.Status.RUNNING, pk__in=dead).order_by("id")))
         for obj in rows:
             if _worker_alive_here(obj.worker):
                 continue
@@ -272,18 +271,14 @@ class Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self._halt.is_set():
-                # Progress is written at most twice a second; the heartbeat every interval.
-                wait = (
-                    self.interval
-                    if self.pending is None
-                    else max(0.0, 0.5 - (time.monotonic() - self._last_write))
-                )
-                self._wake.wait(wait)
-                self._wake.clear()
+                # A heartbeat every interval; progress as it comes, at most twice a second.
+                self._wake.wait(self.interval)
+                gap = min(0.5, self.interval) - (time.monotonic() - self._last_write)
+                if gap > 0 and self._halt.wait(gap):
+                    break
                 if self._halt.is_set():
                     break
-                if self.pending is not None and time.monotonic() - self._last_write < 0.5:
-                    continue
+                self._wake.clear()
                 self.beat()
         finally:
             connection.close()
@@ -329,9 +324,6 @@ def _failure(obj: Job, exc: BaseException) -> tuple[str, dict[str, Any]]:
     """The people-facing code and parameters of an exception that ended a job."""
     if isinstance(exc, JobFailed):
         return exc.code, exc.params
-    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
-    if name in LEGACY_REFUSALS and exc.args and isinstance(exc.args[0], str):
-        return job_messages.REFUSED, {"reason": exc.args[0]}
     return job_messages.INTERNAL, {}
 
 

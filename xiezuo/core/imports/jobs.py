@@ -11,13 +11,17 @@ from typing import Any
 
 from xiezuo.core.imports import kinds, store
 from xiezuo.core.imports.result import ImportRefused
-from xiezuo.core.jobs import Progress
+from xiezuo.core import job_messages
+from xiezuo.core.jobs import JobFailed, Progress
 from xiezuo.core.models import Job
 from xiezuo.core.tabular.readers import TabularError
 
 
-class ImportFailed(Exception):
-    """An import refused as a whole; the message (Chinese, for the clerk) is the job's message."""
+class ImportFailed(JobFailed):
+    """An import refused as a whole; people read the reason (Chinese, for the clerk)."""
+
+    def __init__(self, zh: str) -> None:
+        super().__init__(job_messages.REFUSED, reason=zh)
 
 
 def _fail(obj: Job, zh: str) -> ImportFailed:
