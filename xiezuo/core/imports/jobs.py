@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from xiezuo.core import job_messages
 from xiezuo.core.imports import kinds, store
 from xiezuo.core.imports.result import ImportRefused
-from xiezuo.core import job_messages
 from xiezuo.core.jobs import JobFailed, Progress
 from xiezuo.core.models import Job
 from xiezuo.core.tabular.readers import TabularError
