@@ -110,6 +110,11 @@ def test_editing_one_field_keeps_dates_id_number_and_amounts(world: World, regis
     )
     assert form.values["id_number"] == ""
     assert number not in page
+    # regions: short codes picked from named options, the stored region's name beside the field
+    assert (form.values["workplace_region"], form.values["region_code"]) == ("120110", "130821")
+    assert form.inputs["workplace_region"]["list"] == "xz-regions"
+    assert '<option value="130821">承德县</option>' in page and '<option value="120110">东丽区</option>' in page
+    assert "当前：东丽区" in page and "当前：承德县" in page
     form.values["employer"] = "天津另一家制造有限公司"
     response = web.post(f"/ledgers/placements/{record.pk}/edit/", form.values)
     assert response.status_code == 302, response.content.decode()[-3000:]
