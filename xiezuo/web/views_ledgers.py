@@ -249,16 +249,14 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
     elif not changeable_pairing_ids(request.user, ltype):
         raise Http404
     initial = initial_values(ltype, record) if record is not None else {"year": dt.date.today().year}
-    stored = (
-        {c.field: c.id_masked for c in services.people_of(ltype, [record]).get(record.pk, [])}
-        if record is not None
-        else {}
-    )
+    checks = services.people_of(ltype, [record]).get(record.pk, []) if record is not None else []
+    stored = {c.field: c.id_masked for c in checks}
     period = _period_of(ltype, record) if record is not None else None
     locked = period is not None and period.locked
     form = RecordForm(ltype, request.user, request.POST or None, initial=initial, stored_people=stored)
     options = region_options(request.user, changeable_pairing_ids(request.user, ltype))
     _name_regions(form, ltype, record)
+    _offer_unmask(form, request.user, checks)
     if locked:
         # read-only: the page says why; a POST changes nothing
         for form_field in form.fields.values():
@@ -287,6 +285,21 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
         "web/ledgers/form.html",
         {"ltype": ltype, "form": form, "record": record, "locked": locked, "regions": options},
     )
+
+
+def _offer_unmask(form: RecordForm, user: Any, checks: list[Any]) -> None:
+    """A registered person's clear ID number may be revealed (once, logged: registry.member_unmask)
+    by those with the unmask right over the person's household."""
+    from xiezuo.registry.models import Household
+
+    matched = {c.household_id for c in checks if c.member_id and c.household_id}
+    if not matched:
+        return
+    scope = scope_for(user, "registry", "unmask")
+    places = dict(Household.objects.filter(pk__in=matched).values_list("pk", "region_code"))
+    for c in checks:
+        if c.member_id and c.household_id in places and scope.contains(places[c.household_id]):
+            form.fields[c.field].reveal_member = c.member_id  # type: ignore[attr-defined]
 
 
 def _name_regions(form: RecordForm, ltype: types.LedgerType, record: LedgerRecord | None) -> None:
