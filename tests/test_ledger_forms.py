@@ -15,6 +15,7 @@ from django.test import Client
 
 from tests.ledgers_world import People
 from tests.world import World
+from xiezuo.core.models import AuditEntry
 from xiezuo.core.scope import SYSTEM
 from xiezuo.funds.models import FiscalFund
 from xiezuo.labour.models import Placement
@@ -110,6 +111,19 @@ def test_editing_one_field_keeps_dates_id_number_and_amounts(world: World, regis
     )
     assert form.values["id_number"] == ""
     assert number not in page
+    # regions: short codes picked from named options, the stored region's name beside the field
+    assert (form.values["workplace_region"], form.values["region_code"]) == ("120110", "130821")
+    assert form.inputs["workplace_region"]["list"] == "xz-regions"
+    assert '<option value="130821">承德县</option>' in page
+    assert '<option value="120110">东丽区</option>' in page
+    assert "当前：东丽区" in page and "当前：承德县" in page
+    # the clerk may unmask registered people of 承德县: once, through the audited registry view
+    member = PersonCheck.objects.get(ledger="placements", record_id=record.pk).member_id
+    assert member is not None
+    assert f'hx-post="/registry/members/{member}/unmask/"' in page
+    revealed = web.post(f"/registry/members/{member}/unmask/").content.decode()
+    assert number in revealed
+    assert AuditEntry.objects.filter(action="unmask", actor=clerk).count() == 1
     form.values["employer"] = "天津另一家制造有限公司"
     response = web.post(f"/ledgers/placements/{record.pk}/edit/", form.values)
     assert response.status_code == 302, response.content.decode()[-3000:]

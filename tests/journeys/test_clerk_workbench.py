@@ -62,10 +62,20 @@ def _save(page: Page) -> int:
     return int(found.group(1))
 
 
+def _switch_to_english(page: Page) -> None:
+    with page.expect_navigation():
+        page.locator('form.xz-lang button[value="en"]').click()
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_a_clerk_adds_a_project_edits_one_field_and_its_figures_agree_everywhere(
-    journey: Journey, login: Login, live: Live
+    journey: Journey, login: Login, live: Live, language: str
 ) -> None:
     page = login(journey.page, "chengdexian")
+    if language == "en":
+        _switch_to_english(page)
+    number = f"JN-2019-{language}"
     pairing = _county_pairing(live)
     page.goto("/ledgers/projects/")
     with page.expect_navigation():
@@ -73,7 +83,7 @@ def test_a_clerk_adds_a_project_edits_one_field_and_its_figures_agree_everywhere
     form = page.locator("form[data-ledger-form]")
     form.locator("select[name=pairing]").select_option(str(pairing))
     form.locator("input[name=year]").fill("2019")
-    form.locator("input[name=project_number]").fill("JN-2019-001")
+    form.locator("input[name=project_number]").fill(number)
     form.locator("input[name=name]").fill("下板城镇食用菌大棚")
     form.locator("select[name=project_type]").select_option(index=1)
     form.locator("select[name=stage]").select_option("started")
@@ -121,7 +131,7 @@ def test_a_clerk_adds_a_project_edits_one_field_and_its_figures_agree_everywhere
         page.locator('a[href^="/ledgers/projects/export.xlsx"]').click()
     sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
     header = [c.value for c in sheet[1]]
-    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("项目编号")].value == "JN-2019-001")
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("项目编号")].value == number)
     for column in ("项目总投资（万元）", "东西部协作资金（万元）"):
         cell = row[header.index(column)]
         assert _shown(cell.value, cell.number_format) == shown[column], column
@@ -196,8 +206,7 @@ def test_the_auditor_reads_the_audit_log_in_chinese(journey: Journey, login: Log
     assert shown[0] == ("login", "登录")
     assert page.locator("table.xz-audit tbody tr").first.locator("td").nth(6).inner_text().strip() == "网页"
     # the English UI shows the English labels
-    with page.expect_navigation():
-        page.locator('form.xz-lang button[value="en"]').click()
+    _switch_to_english(page)
     page.goto("/audit/")
     first = page.locator("table.xz-audit tbody tr td .xz-action").first
     assert (first.get_attribute("data-action"), first.inner_text().strip()) == ("login", "sign in")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,17 +26,29 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xiezuo.core import audit, figures
 from xiezuo.core.codelists import label as code_label
 from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
-from xiezuo.core.tabular.spec import Column
-from xiezuo.core.tabular.values import MONEY_UNITS
 from xiezuo.ledgers import flows, services, types
 from xiezuo.ledgers import imports as ledger_imports
 from xiezuo.ledgers.exporting import export_records, template
-from xiezuo.ledgers.models import Attachment, LedgerRecord, Period, PersonCheck
+from xiezuo.ledgers.models import Attachment, LedgerRecord, Period
 from xiezuo.ledgers.rollup import export_rollup, figure, rollup, unit_of
 from xiezuo.pairings.models import Pairing
 from xiezuo.web import views_imports
+from xiezuo.web.forms_ledgers import (
+    RecordForm,
+    changeable_pairing_ids,
+    display,
+    initial_values,
+    record_cell,
+    region_codes,
+    region_options,
+)
 from xiezuo.web.forms_pairings import code_choices
 from xiezuo.web.views import region_names
+
+# the names these had before the form and cells moved to forms_ledgers (kept for code in flight)
+_changeable_pairing_ids = changeable_pairing_ids
+_initial = initial_values
+_cell = record_cell
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 50
@@ -53,203 +63,6 @@ def ledger_or_404(key: str) -> types.LedgerType:
 
 def _zh() -> bool:
     return (get_language() or "zh-hans").lower().startswith("zh")
-
-
-def money_unit(column: Column) -> str:
-    """The unit a money column's header names (金额（万元） → 万元), else the column's default."""
-    return figures.declared_unit(column.header, column.unit)
-
-
-def display(column: Column, value: Any) -> str:
-    """A stored value as the page shows it: money through ``figures`` in the unit the column's
-    header declares (the export and the API's figures go the same way), codes as labels."""
-    if value is None or value == "":
-        return ""
-    if column.kind == "money":
-        return figures.money(value, money_unit(column))
-    if column.kind == "int" and isinstance(value, int):
-        return figures.count(value)
-    if column.kind == "code" and column.code_list:
-        return code_label(column.code_list, value, get_language() or "zh-hans")
-    if column.kind == "bool":
-        return _("yes") if value else _("no")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def region_cell(code: int | None, names: dict[int, str]) -> str:
-    """A region by its name, the 12-digit code on hover (the code alone when the name is unknown)."""
-    if not code:
-        return ""
-    name = names.get(int(code))
-    if not name:
-        return str(code)
-    return format_html('<span title="{}" data-region="{}">{}</span>', code, code, name)
-
-
-def _region_codes(ltype: types.LedgerType, records: list[LedgerRecord]) -> set[int]:
-    codes = {r.region_code for r in records}
-    for r in records:
-        codes.update(int(v) for v in (getattr(r, k) for k in ltype.regions) if v)
-    return codes
-
-
-def _cell(
-    ltype: types.LedgerType,
-    record: LedgerRecord,
-    key: str,
-    people: list[PersonCheck],
-    names: dict[int, str] | None = None,
-) -> str:
-    if key == "pairing":
-        return record.pairing.name
-    if key == "year":
-        return str(record.year)
-    if key == "region_code":
-        return region_cell(record.region_code, names or {})
-    if key in ltype.person_columns:
-        checks = [c for c in people if c.field == key]
-        return ", ".join(code_label("verify_reason", c.reason, get_language() or "zh-hans") for c in checks)
-    value = getattr(record, key)
-    if key in ltype.orgs:
-        return value.name if value is not None else ""
-    if key in ltype.regions:
-        return region_cell(value, names or {})
-    return display(ltype.full_spec.column(key), value)
-
-
-# --- the form built from the spec ---------------------------------------------------------------
-
-
-class RecordForm(forms.Form):
-    """Fields from the ledger's columns; money typed in the unit its label names.
-
-    Editing a record, a person column shows the stored ID number masked and keeps it when left
-    empty (``services.KEEP_PERSON``); a typed number replaces it.
-    """
-
-    def __init__(
-        self,
-        ltype: types.LedgerType,
-        user: Any,
-        *args: Any,
-        stored_people: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.ltype = ltype
-        self.stored_people = stored_people or {}
-        pairings = (
-            services.visible_pairings(user)
-            .filter(pk__in=_changeable_pairing_ids(user, ltype))
-            .order_by("level", "name")[:500]
-        )
-        self.fields["pairing"] = forms.ChoiceField(
-            label=types.PAIRING.header, choices=[("", "—"), *[(str(p.pk), p.name) for p in pairings]]
-        )
-        self.fields["year"] = forms.IntegerField(label=types.YEAR.header, min_value=1996, max_value=2100)
-        self.fields["region_code"] = forms.CharField(
-            label=types.REGION.header,
-            required=False,
-            max_length=12,
-            help_text=gettext_lazy("Leave empty for the pairing's own region"),
-        )
-        for c in ltype.spec.columns:
-            self.fields[c.key] = _form_field(c, ltype)
-            masked = self.stored_people.get(c.key)
-            if masked is not None:
-                field = self.fields[c.key]
-                field.required = False
-                field.widget.attrs["placeholder"] = masked
-                field.help_text = _(
-                    "Stored: {masked}. Leave empty to keep it; type a number to replace it."
-                ).format(masked=masked)
-
-    def values(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        for key in self.stored_people:
-            if not (data.get(key) or "").strip():
-                data[key] = services.KEEP_PERSON
-        for c in self.ltype.spec.columns:
-            if c.kind == "money" and data.get(c.key) is not None:
-                # typed in the unit the label names; kept in fen (D4)
-                data[c.key] = int(Decimal(data[c.key]) * 100 * MONEY_UNITS[money_unit(c)])
-            if c.kind == "bool":
-                data[c.key] = {"yes": True, "no": False}.get(data.get(c.key) or "")
-        return data
-
-
-def _form_field(c: Column, ltype: types.LedgerType) -> forms.Field:
-    label = c.header
-    req = c.required
-    if c.kind == "code":
-        assert c.code_list is not None
-        return forms.ChoiceField(label=label, required=req, choices=code_choices(c.code_list, blank="—"))
-    if c.kind == "date":
-        # a date input takes ISO dates only, whatever the page's language (zh-Hans would render
-        # 2019/08/11, which the browser shows as empty and the next save loses)
-        return forms.DateField(
-            label=label, required=req, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-        )
-    if c.kind in ("int", "year"):
-        return forms.IntegerField(
-            label=label, required=req, min_value=0 if c.non_negative or c.kind == "year" else None
-        )
-    if c.kind == "money":
-        unit = money_unit(c)
-        return forms.DecimalField(
-            label=label if unit in label else f"{label}（{unit}）",
-            required=req,
-            max_digits=20,
-            # whole fen only: 2 decimals in 元, 6 in 万元, 10 in 亿元
-            decimal_places={"元": 2, "万元": 6, "亿元": 10}[unit],
-            min_value=0 if c.non_negative else None,
-        )
-    if c.kind == "decimal":
-        return forms.DecimalField(label=label, required=req, max_digits=18, decimal_places=4)
-    if c.kind == "bool":
-        return forms.ChoiceField(
-            label=label, required=req, choices=[("", "—"), ("yes", _("yes")), ("no", _("no"))]
-        )
-    if c.key in ltype.person_columns:
-        return forms.CharField(
-            label=label, required=req, max_length=24, widget=forms.TextInput(attrs={"autocomplete": "off"})
-        )
-    return forms.CharField(label=label, required=req, max_length=500)
-
-
-def _changeable_pairing_ids(user: Any, ltype: types.LedgerType) -> list[int]:
-    """Pairings whose entering side has a region in the user's ledger change scope."""
-    from xiezuo.pairings.models import PairingSide
-
-    scope = scope_for(user, "ledger", "change")
-    if scope.is_empty:
-        return []
-    sides = PairingSide.objects.filter(side__in=ltype.sides)
-    if not scope.national:
-        sides = sides.filter(scope.q("region_code"))
-    return list(sides.values_list("pairing_id", flat=True).distinct()[:2000])
-
-
-def _initial(ltype: types.LedgerType, record: LedgerRecord) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "pairing": str(record.pairing_id),
-        "year": record.year,
-        "region_code": str(record.region_code),
-    }
-    for c in ltype.spec.columns:
-        if c.key in ltype.person_columns:
-            continue
-        value = getattr(record, c.key)
-        if c.key in ltype.orgs:
-            value = value.name if value is not None else ""
-        elif c.kind == "money" and value is not None:
-            value = figures.money_amount(value, money_unit(c))
-        elif c.kind == "bool":
-            value = {True: "yes", False: "no"}.get(value, "")
-        out[c.key] = value
-    return out
 
 
 def _period_of(ltype: types.LedgerType, record: LedgerRecord) -> Period | None:
@@ -347,7 +160,7 @@ def record_list(request: HttpRequest, key: str) -> HttpResponse:
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     people = services.people_of(ltype, rows)
-    names = region_names(_region_codes(ltype, rows))
+    names = region_names(region_codes(ltype, rows))
     # 结对关系 and 归属年度 lead every list; a ledger that lists them itself gets them once
     columns = ["pairing", "year", *[k for k in ltype.list_columns if k not in ("pairing", "year")]]
     headers = [ltype.full_spec.column(k).header for k in columns]
@@ -360,12 +173,14 @@ def record_list(request: HttpRequest, key: str) -> HttpResponse:
             "ltype": ltype,
             "form": form,
             "headers": headers,
-            "rows": [(r, [_cell(ltype, r, k, people.get(r.pk, []), names) for k in columns]) for r in rows],
+            "rows": [
+                (r, [record_cell(ltype, r, k, people.get(r.pk, []), names) for k in columns]) for r in rows
+            ],
             "total": total,
             "next": rows[-1].pk if more and rows else None,
             "query": query.urlencode(),
             "first_page": not after,
-            "can_add": bool(_changeable_pairing_ids(request.user, ltype)),
+            "can_add": bool(changeable_pairing_ids(request.user, ltype)),
         },
     )
 
@@ -377,9 +192,9 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     record = get_or_404(services.records_for(request.user, ltype).select_related("pairing"), pk=pk)
     people = services.people_of(ltype, [record]).get(record.pk, [])
     show_ids = services.may_see_people(request.user, record)
-    names = region_names(_region_codes(ltype, [record]))
+    names = region_names(region_codes(ltype, [record]))
     fields = [
-        (c.header, _cell(ltype, record, c.key, people, names))
+        (c.header, record_cell(ltype, record, c.key, people, names))
         for c in ltype.columns
         if c.key not in ltype.person_columns
     ]
@@ -432,17 +247,17 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
     record = None
     if pk is not None:
         record = get_or_404(services.records_for(request.user, ltype, "change"), pk=pk)
-    elif not _changeable_pairing_ids(request.user, ltype):
+    elif not changeable_pairing_ids(request.user, ltype):
         raise Http404
-    initial = _initial(ltype, record) if record is not None else {"year": dt.date.today().year}
-    stored = (
-        {c.field: c.id_masked for c in services.people_of(ltype, [record]).get(record.pk, [])}
-        if record is not None
-        else {}
-    )
+    initial = initial_values(ltype, record) if record is not None else {"year": dt.date.today().year}
+    checks = services.people_of(ltype, [record]).get(record.pk, []) if record is not None else []
+    stored = {c.field: c.id_masked for c in checks}
     period = _period_of(ltype, record) if record is not None else None
     locked = period is not None and period.locked
     form = RecordForm(ltype, request.user, request.POST or None, initial=initial, stored_people=stored)
+    options = region_options(request.user, changeable_pairing_ids(request.user, ltype))
+    _name_regions(form, ltype, record)
+    _offer_unmask(form, request.user, checks)
     if locked:
         # read-only: the page says why; a POST changes nothing
         for form_field in form.fields.values():
@@ -451,7 +266,7 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
             return render(
                 request,
                 "web/ledgers/form.html",
-                {"ltype": ltype, "form": form, "record": record, "locked": True},
+                {"ltype": ltype, "form": form, "record": record, "locked": True, "regions": options},
                 status=400,
             )
     elif request.method == "POST" and form.is_valid():
@@ -467,8 +282,40 @@ def record_edit(request: HttpRequest, key: str, pk: int | None = None) -> HttpRe
         else:
             return redirect("web:ledger_record", key=ltype.key, pk=obj.pk)
     return render(
-        request, "web/ledgers/form.html", {"ltype": ltype, "form": form, "record": record, "locked": locked}
+        request,
+        "web/ledgers/form.html",
+        {"ltype": ltype, "form": form, "record": record, "locked": locked, "regions": options},
     )
+
+
+def _offer_unmask(form: RecordForm, user: Any, checks: list[Any]) -> None:
+    """A registered person's clear ID number may be revealed (once, logged: registry.member_unmask)
+    by those with the unmask right over the person's household."""
+    from xiezuo.registry.models import Household
+
+    matched = {c.household_id for c in checks if c.member_id and c.household_id}
+    if not matched:
+        return
+    scope = scope_for(user, "registry", "unmask")
+    places = dict(Household.objects.filter(pk__in=matched).values_list("pk", "region_code"))
+    for c in checks:
+        if c.member_id and c.household_id in places and scope.contains(places[c.household_id]):
+            form.fields[c.field].reveal_member = c.member_id  # type: ignore[attr-defined]
+
+
+def _name_regions(form: RecordForm, ltype: types.LedgerType, record: LedgerRecord | None) -> None:
+    """Beside each region field of an edited record, the name of the region it holds."""
+    if record is None:
+        return
+    keys = ["region_code", *ltype.regions]
+    codes = {int(getattr(record, k)) for k in keys if getattr(record, k, None)}
+    names = region_names(codes)
+    for key in keys:
+        code = getattr(record, key, None)
+        if code and int(code) in names:
+            now = _("Now: {name}").format(name=names[int(code)])
+            field = form.fields[key]
+            field.help_text = f"{now} · {field.help_text}" if field.help_text else now
 
 
 @login_required
@@ -587,7 +434,7 @@ class ImportForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def ledger_import(request: HttpRequest, key: str) -> HttpResponse:
     ltype = ledger_or_404(key)
-    ids = _changeable_pairing_ids(request.user, ltype)
+    ids = changeable_pairing_ids(request.user, ltype)
     if not ids:
         raise Http404
     kind = ledger_imports.kind(ltype.key)
