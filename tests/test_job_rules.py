@@ -95,9 +95,9 @@ def _refuse(obj: Job, progress: object) -> dict[str, Any]:
     raise JobFailed(job_messages.REFUSED, reason="第 3 行缺少户编号")
 
 
-@job("test.legacy_refusal")
-def _legacy(obj: Job, progress: object) -> dict[str, Any]:
-    from xiezuo.ledgers.jobs import ImportFailed
+@job("test.import_refusal")
+def _import_refusal(obj: Job, progress: object) -> dict[str, Any]:
+    from xiezuo.core.imports.jobs import ImportFailed
 
     raise ImportFailed("导入任务缺少提交人，无法确定导入范围")
 
@@ -124,8 +124,8 @@ def test_a_failure_is_a_message_for_people_and_the_traceback_only_for_administra
 
     refused = _run(world, "test.refuse")
     assert (refused.error_code, refused.failure) == ("refused", "任务未能执行：第 3 行缺少户编号")
-    legacy = _run(world, "test.legacy_refusal")
-    assert (legacy.error_code, legacy.failure) == (
+    import_refused = _run(world, "test.import_refusal")
+    assert (import_refused.error_code, import_refused.failure) == (
         "refused",
         "任务未能执行：导入任务缺少提交人，无法确定导入范围",
     )
