@@ -235,7 +235,7 @@ def _corrupt(name: str, why_zh: str, why_en: str) -> TabularError:
 def _zip_content(path: Path, name: str, depth: int, limits: Limits) -> Content:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise _corrupt(name, "不是有效的 ZIP 结构", f"not a valid zip structure ({exc})") from exc
     with archive, path.open("rb") as fh:
         infos = archive.infolist()
@@ -308,7 +308,9 @@ def _zip_limits(
             raise _refuse(
                 f"{name} 中的「{member}」已加密，无法读取", f"{name}: entry {member!r} is encrypted"
             )
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+            info.extract_version > zipfile.MAX_EXTRACT_VERSION
+        ):
             raise _refuse(
                 f"{name} 中的「{member}」使用了不支持的压缩方式，请用常规 ZIP 压缩后再上传",
                 f"{name}: entry {member!r} uses an unsupported compression method",
@@ -341,7 +343,7 @@ def _small_member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
         raise _corrupt(name, f"「{member}」异常庞大", f"{member!r} is too large")
     try:
         return archive.read(info)  # zipfile stops at the declared size and checks the CRC
-    except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
         raise _corrupt(name, f"「{member}」无法解压", f"cannot inflate {member!r}") from exc
 
 

@@ -182,6 +182,8 @@ def parse_decimal(value: object) -> Decimal | None:
             raise Invalid("number", "不是有效的数字", "not a number")
         return Decimal(format(value, ".15g"))
     if isinstance(value, Decimal):
+        if not value.is_finite():  # a Parquet decimal or an API value: NaN and infinity are no amounts
+            raise Invalid("number", "不是有效的数字", "not a number")
         return value
     if not isinstance(value, str):
         raise Invalid("number", f"「{value}」不是有效的数字", f"{value!r} is not a number")
