@@ -17,6 +17,7 @@ MonthDate(2019, 3, 1)
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -292,6 +293,8 @@ def _make_date(y: int, m: int, d: int, text: object, *, month: bool = False) -> 
 
 
 def _date_from_number(value: float, original: object) -> dt.date:
+    if not math.isfinite(value):  # a Parquet double column can hold NaN and infinity
+        raise Invalid("date", f"「{value}」不是有效的日期", f"{value!r} is not a date")
     if not float(value).is_integer():
         if MIN_YEAR <= value <= MAX_YEAR:
             # 2019.3 typed into Excel became a number: 2019.1 and 2019.10 are the same number.
