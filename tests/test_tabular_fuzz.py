@@ -7,8 +7,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,13 +159,28 @@ def test_any_workbook_of_cells_is_read(rows: list[list[Any]]) -> None:
         assert read == accepted + rejected <= len(rows)
 
 
+@contextmanager
+def _route(streamed: bool) -> Iterator[None]:
+    """Workbooks read by calamine (the default for small ones) or streamed row by row."""
+    before = os.environ.get("XIEZUO_UPLOAD_INMEMORY_CELLS")
+    os.environ["XIEZUO_UPLOAD_INMEMORY_CELLS"] = "0" if streamed else "2000000"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["XIEZUO_UPLOAD_INMEMORY_CELLS"]
+        else:
+            os.environ["XIEZUO_UPLOAD_INMEMORY_CELLS"] = before
+
+
 @FUZZ
 @given(
     flips=st.lists(
         st.tuples(st.integers(0, len(SMALL_XLSX) - 1), st.integers(0, 255)), min_size=1, max_size=8
-    )
+    ),
+    streamed=st.booleans(),
 )
-def test_a_damaged_workbook_is_read_or_refused(flips: list[tuple[int, int]]) -> None:
+def test_a_damaged_workbook_is_read_or_refused(flips: list[tuple[int, int]], streamed: bool) -> None:
     data = bytearray(SMALL_XLSX)
     for position, byte in flips:
         data[position] = byte
@@ -170,15 +188,18 @@ def test_a_damaged_workbook_is_read_or_refused(flips: list[tuple[int, int]]) -> 
         path = Path(tmp) / "fuzz.xlsx"
         path.write_bytes(bytes(data))
         try:
-            _read_all(path)
+            with _route(streamed):
+                _read_all(path)
         except TabularError as exc:
             assert exc.message_zh
 
 
 @FUZZ
-@given(sheet=st.binary(max_size=400), strings=st.binary(max_size=200))
-def test_a_workbook_with_any_sheet_xml_is_read_or_refused(sheet: bytes, strings: bytes) -> None:
-    """Valid zip and CRCs, hostile XML inside: the guard's scan and calamine both survive it."""
+@given(sheet=st.binary(max_size=400), strings=st.binary(max_size=200), streamed=st.booleans())
+def test_a_workbook_with_any_sheet_xml_is_read_or_refused(
+    sheet: bytes, strings: bytes, streamed: bool
+) -> None:
+    """Valid zip and CRCs, hostile XML inside: the guard's scan and both readers survive it."""
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base.xlsx"
         base.write_bytes(SMALL_XLSX)
@@ -191,6 +212,18 @@ def test_a_workbook_with_any_sheet_xml_is_read_or_refused(sheet: bytes, strings:
                     out.writestr(info.filename, src.read(info))
             out.writestr("xl/sharedStrings.xml", b'<sst xmlns="x">' + strings)
         try:
-            _read_all(path)
+            with _route(streamed):
+                _read_all(path)
         except TabularError as exc:
             assert exc.message_zh
+
+
+def test_the_two_routes_read_the_same_values(tmp_path: Path) -> None:
+    """A workbook streamed row by row gives the cells calamine gives (rows beyond the cells aside)."""
+    path = tmp_path / "same.xlsx"
+    path.write_bytes(SMALL_XLSX)
+    with _route(False):
+        held = [(r.row_number, r.values, r.errors) for r in parse(path, SPEC)[0]]
+    with _route(True):
+        streamed = [(r.row_number, r.values, r.errors) for r in parse(path, SPEC)[0]]
+    assert streamed == held and len(held) == 3

@@ -236,6 +236,13 @@ def _zip_limits(
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
             raise corrupt(name, f"「{member}」的文件头无效", f"bad local header of {member!r}")
         name_len, extra_len = struct.unpack("<HH", header[26:30])
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        if fh.read(name_len) != info.orig_filename.encode(encoding, "replace"):
+            raise corrupt(
+                name,
+                f"「{member}」的文件头与目录不符",
+                f"local header of {member!r} differs from the directory",
+            )
         starts[member] = info.header_offset + 30 + name_len + extra_len
         previous_end = starts[member] + info.compress_size
         if previous_end > end:
