@@ -2,8 +2,11 @@
 
 ``iter_sheets(path)`` yields one :class:`Sheet` per source — a CSV, a worksheet of an XLSX/XLS
 workbook, a Parquet file, each of those inside a ZIP — named ``file!sheet``. Rows come as
-``(row_number, cells)`` with the 1-based row number Excel shows, lazily, so memory stays flat
-(calamine holds one worksheet's cells in its own Rust memory while that sheet is read).
+``(row_number, cells)`` with the 1-based row number Excel shows, lazily, so memory stays flat:
+calamine holds a worksheet of up to ``XIEZUO_UPLOAD_INMEMORY_CELLS`` cells in its own memory
+while that sheet is read, a larger one is streamed row by row from the zip. Every file (and every
+member of a zip) first passes ``guard.check`` — its kind by content, the limits of ADR 0011 — and
+every refusal is a :class:`TabularError`.
 """
 
 from __future__ import annotations
