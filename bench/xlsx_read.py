@@ -169,7 +169,9 @@ def child(path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--routes", default="streamed,calamine")
     parser.add_argument("--cache-dir", default="/tmp")
@@ -188,12 +190,9 @@ def main() -> None:
     if not (cache / "codes.sqlite3").exists():
         subprocess.run([str(ROOT / ".venv/bin/xiezuo"), "manage", "migrate", "-v", "0"], check=True, env=env)
     if not source.exists():
-        subprocess.run(
-            [str(ROOT / ".venv/bin/xiezuo"), "synth", "registry", "--people", str(args.rows), "--seed", "1"]
-            + ["--format", "csv", "--out", str(cache)],
-            check=True,
-            env=env,
-        )
+        synth = [str(ROOT / ".venv/bin/xiezuo"), "synth", "registry", "--people", str(args.rows)]
+        synth += ["--seed", "1", "--format", "csv", "--out", str(cache)]
+        subprocess.run(synth, check=True, env=env)
     target = cache / "registry.xlsx"
     info_file = cache / "xlsx.json"
     if not target.exists() or not info_file.exists():
@@ -220,8 +219,9 @@ def main() -> None:
         f"{os.cpu_count()} cores, Python {platform.python_version()}; load average before: "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (cores shared with other work)",
         f"- Command: `.venv/bin/python {command}`",
-        f"- File: {info['rows'] - 1:,} data rows × {info['columns']} columns, {info['shared_strings']:,} shared "
-        f"strings, sheet XML {info['sheet_xml_bytes'] / 1e6:,.0f} MB, file {info['file_bytes'] / 1e6:,.1f} MB",
+        f"- File: {info['rows'] - 1:,} data rows × {info['columns']} columns, "
+        f"{info['shared_strings']:,} shared strings, sheet XML {info['sheet_xml_bytes'] / 1e6:,.0f} MB, "
+        f"file {info['file_bytes'] / 1e6:,.1f} MB",
         "",
         "| route | content check (s) | whole read (s) | peak RSS (MB) | read | accepted | rejected |",
         "|---|---|---|---|---|---|---|",

@@ -11,6 +11,7 @@ import sys
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -291,6 +292,7 @@ def test_the_limits_are_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 _CHILD = """
 import json, sys
 from pathlib import Path
+from typing import Any
 from xiezuo.core.tabular import TabularError
 from xiezuo.core.tabular.readers import iter_sheets
 out = {}
@@ -335,3 +337,43 @@ def test_refusals_stay_within_a_memory_bound(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     assert {k: v for k, v in result.items() if k != "maxrss_mb"} == {f.name: "refused" for f in files}
     assert result["maxrss_mb"] < 200, result
+
+
+# --- through the imports ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda tmp: xfd_sheet(tmp / "xfd.xlsx"),
+            "xfd.xlsx 的工作表「Sheet」有内容的单元格一直到 XFD1048576（16,384 列），"
+            "超过上限 1,024 列：请删除多余的列后再上传",
+        ),
+        (
+            lambda tmp: wide_csv(tmp / "wide.csv"),
+            "wide.csv 第1行有 1,000,000 列，超过上限 1,024 列：请删除多余的列后再上传",
+        ),
+        (
+            lambda tmp: zeros_zip(tmp / "bomb.zip", "户籍.csv", 2048 * MiB),
+            "bomb.zip 解压后共 2,048 MB，超过上限 1,536 MB（可能是压缩炸弹）",
+        ),
+    ],
+    ids=["xfd", "wide-csv", "zip-bomb"],
+)
+def test_the_imports_report_the_refusal(world: Any, tmp_path: Path, make: Any, message: str) -> None:
+    """The registry import (its column reader for a plain CSV included) and a ledger import
+    raise the reader's error, which their jobs and commands report."""
+    from xiezuo.ledgers.importing import import_ledger
+    from xiezuo.registry.importing import import_registry
+
+    path = make(tmp_path)
+    with pytest.raises(TabularError) as caught:
+        import_registry(path, actor=world.user("chengdexian"), data_year=2019)
+    assert caught.value.message_zh == message
+    with pytest.raises(TabularError) as caught:
+        import_ledger(
+            "projects", path, actor=world.user("chengdexian"), pairing=world.pairing("120110", "130821")
+        )
+    assert caught.value.message_zh == message

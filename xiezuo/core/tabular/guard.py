@@ -13,22 +13,26 @@ reading the same bytes afterwards meets no surprise.
 
 from __future__ import annotations
 
-import itertools
-import posixpath
-import re
 import struct
 import zipfile
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html import unescape
 from pathlib import Path
 from typing import IO
 
-from xiezuo.core.tabular.limits import MAX_ROW_XML_BYTES, MAX_TAG_BYTES, Limits
+from xiezuo.core.tabular.limits import Limits
 from xiezuo.core.tabular.readers import TabularError
+from xiezuo.core.tabular.xlsxscan import (
+    Content,
+    Part,
+    SheetScan,
+    corrupt,
+    inflate,
+    mb,
+    refuse,
+    scan_xlsx,
+    small_member,
+)
 
-__all__ = ["Content", "SheetScan", "check", "column_index", "column_letters", "mb"]
+__all__ = ["Content", "Part", "SheetScan", "check"]
 
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
@@ -59,105 +63,13 @@ _KIND_TEXT = {
 }
 _MACRO_MARKERS = (b"macroenabled", b"vbaproject", b"macrosheet", b"ms-excel.intlmacrosheet")
 
-_P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
-_CELL = re.compile(rb"<" + _P + rb"c[\s/>]")
-_CELL_REF = re.compile(
-    rb"<" + _P + rb"c\s[^>]*?(?<![\w:.-])r\s*=\s*[\"']\$?([A-Za-z]+)\$?([0-9]+)[\"'][^>]*?(/?)>"
-)
-_ROW = re.compile(rb"<" + _P + rb"row[\s/>]")
-_ROW_REF = re.compile(rb"<" + _P + rb"row\s[^>]*?(?<![\w:.-])r\s*=\s*[\"']([0-9]+)[\"']")
-_TOKEN = re.compile(rb"<" + _P + rb"(row|c)[\s/>]")
-_DIMENSION = re.compile(rb"<" + _P + rb"dimension\s[^>]*?ref\s*=\s*[\"']([^\"']{1,40})[\"']")
-_MERGE = re.compile(
-    rb"<"
-    + _P
-    + rb"mergeCell\s[^>]*?ref\s*=\s*[\"']\$?([A-Z]{1,3})\$?([0-9]{1,7}):\$?([A-Z]{1,3})\$?([0-9]{1,7})[\"']"
-)
-_SHARED = re.compile(rb"<" + _P + rb"si[\s/>]")
-_SST_COUNT = re.compile(rb"<" + _P + rb"sst\s[^>]*?uniqueCount\s*=\s*[\"']([0-9]+)[\"']")
-
-
-def mb(n: int) -> str:
-    """Bytes as megabytes for a message: 1,536 MB."""
-    return f"{n / (1 << 20):,.0f} MB"
-
-
-def column_index(letters: str) -> int:
-    """1-based column number of column letters: ``column_index("XFD") == 16384``."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def column_letters(index: int) -> str:
-    """Column letters of a 1-based column number: ``column_letters(16384) == "XFD"``."""
-    out = ""
-    while index > 0:
-        index, rest = divmod(index - 1, 26)
-        out = chr(65 + rest) + out
-    return out
-
-
-@dataclass
-class SheetScan:
-    """A worksheet's real extent, measured from its XML."""
-
-    member: str
-    measured: bool = True
-    """False for a worksheet too large to be read whole: it is streamed, its limits checked row by row."""
-    max_row: int = 0
-    max_column: int = 0
-    cells: int = 0
-    dimension: str = ""
-    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
-    """As calamine gives them: ((first_row, first_col), (last_row, last_col)), 0-based."""
-
-    @property
-    def area(self) -> int:
-        return self.max_row * self.max_column
-
-
-@dataclass(frozen=True)
-class Part:
-    """A worksheet as the workbook lists it."""
-
-    name: str
-    member: str
-    visible: bool
-
-
-@dataclass
-class Content:
-    """What a file holds: ``kind`` is xlsx, xls, ods, zip, parquet or text."""
-
-    kind: str
-    sheets: dict[str, SheetScan] = field(default_factory=dict)
-    """xlsx: worksheet name → its scan (the worksheets the workbook lists)."""
-    scans: list[SheetScan] = field(default_factory=list)
-    """xlsx: every entry that holds cells, listed by the workbook or not."""
-    shared_strings: int = 0
-    parts: list[Part] = field(default_factory=list)
-    """xlsx: the worksheets in the workbook's order (empty if its structure was not understood)."""
-    strings_member: str | None = None
-    styles_member: str | None = None
-    date1904: bool = False
-
-    def streamed(self, limits: Limits) -> bool:
-        """Whether an xlsx is too large to be held whole by calamine and is streamed instead."""
-        return any(not s.measured or s.area > limits.inmemory_cells for s in self.scans)
-
-
-def _refuse(zh: str, en: str) -> TabularError:
-    return TabularError(zh, en)
-
 
 def check(path: Path, name: str, *, depth: int = 0, limits: Limits | None = None) -> Content:
     """The content of ``path`` (shown to the clerk as ``name``), or ``TabularError`` if it may not be read."""
     limits = limits or Limits.from_env()
     size = path.stat().st_size
     if size > limits.max_file_mb << 20:
-        raise _refuse(
+        raise refuse(
             f"{name} 有 {mb(size)}，超过导入文件大小上限 {limits.max_file_mb:,} MB",
             f"{name} is {mb(size)}, more than the import limit of {limits.max_file_mb:,} MB",
         )
@@ -187,7 +99,7 @@ def _content(path: Path, name: str, head: bytes, depth: int, limits: Limits) -> 
 
 
 def _not_spreadsheet(name: str, zh: str, en: str) -> TabularError:
-    return _refuse(
+    return refuse(
         f"{name} 不是电子表格：文件内容是{zh}。请上传 XLSX、XLS、CSV、Parquet 或 ZIP 文件",
         f"{name} is not a spreadsheet: its content is {en}. Upload an XLSX, XLS, CSV, Parquet or ZIP file",
     )
@@ -209,7 +121,7 @@ def _matches(name: str, suffix: str, kind: str) -> None:
     zh, en = _KIND_TEXT[kind]
     if kind == "text":
         raise _not_spreadsheet(name, "文本（不是 Excel 工作簿）", "text, not an Excel workbook")
-    raise _refuse(
+    raise refuse(
         f"{name} 的内容是{zh}，与扩展名 {suffix} 不符：请改正扩展名后再上传",
         f"{name} holds {en}, which does not match its extension "
         f"{suffix}: correct the extension and upload again",
@@ -217,16 +129,12 @@ def _matches(name: str, suffix: str, kind: str) -> None:
 
 
 def _macro(name: str) -> TabularError:
-    return _refuse(
+    return refuse(
         f"{name} 含有宏（VBA 代码或宏表），为安全起见不予导入："
         "请在 Excel 中另存为不含宏的 .xlsx 工作簿后再上传",
         f"{name} contains macros (VBA code or macro sheets) and is not imported: "
         "save it as a macro-free .xlsx workbook and upload again",
     )
-
-
-def _corrupt(name: str, why_zh: str, why_en: str) -> TabularError:
-    return _refuse(f"{name} 已损坏或被篡改：{why_zh}", f"{name} is damaged or tampered with: {why_en}")
 
 
 # --- zip containers ---------------------------------------------------------------------------
@@ -235,26 +143,26 @@ def _corrupt(name: str, why_zh: str, why_en: str) -> TabularError:
 def _zip_content(path: Path, name: str, depth: int, limits: Limits) -> Content:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _corrupt(name, "不是有效的 ZIP 结构", f"not a valid zip structure ({exc})") from exc
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        raise corrupt(name, "不是有效的 ZIP 结构", f"not a valid zip structure ({exc})") from exc
     with archive, path.open("rb") as fh:
         infos = archive.infolist()
         starts = _zip_limits(name, infos, fh, archive.start_dir, limits)
         names = {i.filename for i in infos}
         lower = {n.lower() for n in names}
         if "[Content_Types].xml" in names:
-            types = _small_member(archive, "[Content_Types].xml", name).lower()
+            types = small_member(archive, "[Content_Types].xml", name).lower()
             if any(m in types for m in _MACRO_MARKERS) or any(
                 n.endswith("vbaproject.bin") or "/macrosheets/" in n for n in lower
             ):
                 raise _macro(name)
             if b"sheet.binary" in types or "xl/workbook.bin" in lower:
-                raise _refuse(
+                raise refuse(
                     f"{name} 是 Excel 二进制工作簿（.xlsb），不能导入：请在 Excel 中另存为 .xlsx 后再上传",
                     f"{name} is an Excel binary workbook (.xlsb): save it as .xlsx and upload again",
                 )
             if b"spreadsheetml.sheet.main" in types or b"spreadsheetml.template.main" in types:
-                return _scan_xlsx(name, archive, infos, starts, fh, limits)
+                return scan_xlsx(name, archive, infos, starts, fh, limits)
             if b"wordprocessingml" in types:
                 raise _not_spreadsheet(name, "Word 文档", "a Word document")
             if b"presentationml" in types:
@@ -263,7 +171,7 @@ def _zip_content(path: Path, name: str, depth: int, limits: Limits) -> Content:
                 name, "Office 文档（不是 Excel 工作簿）", "an Office document, not a workbook"
             )
         if "mimetype" in names:
-            mimetype = _small_member(archive, "mimetype", name)
+            mimetype = small_member(archive, "mimetype", name)
             if b"opendocument.spreadsheet" not in mimetype:
                 raise _not_spreadsheet(
                     name, "OpenDocument 文档（不是表格）", "an OpenDocument file, not a spreadsheet"
@@ -271,11 +179,11 @@ def _zip_content(path: Path, name: str, depth: int, limits: Limits) -> Content:
             if any(n.startswith(("basic/", "scripts/")) for n in lower):
                 raise _macro(name)
             for info in infos:
-                for _ in _inflate(fh, info, starts[info.filename], name):
+                for _ in inflate(fh, info, starts[info.filename], name):
                     pass
             return Content("ods")
         if depth >= limits.max_zip_depth:
-            raise _refuse(
+            raise refuse(
                 f"{name} 中的压缩包嵌套超过 {limits.max_zip_depth} 层，请解压后再上传",
                 f"{name}: zip archives nested deeper than "
                 f"{limits.max_zip_depth} levels; unpack and upload again",
@@ -289,13 +197,13 @@ def _zip_limits(
     """Refuse too many entries, too much declared content, bomb ratios, encryption, unknown
     compression and overlapping entries; the offset where each entry's data starts."""
     if len(infos) > limits.max_members:
-        raise _refuse(
+        raise refuse(
             f"{name} 含有 {len(infos):,} 个文件，超过上限 {limits.max_members:,} 个",
             f"{name} holds {len(infos):,} entries, more than the limit of {limits.max_members:,}",
         )
     total = sum(i.file_size for i in infos)
     if total > limits.max_unzipped_mb << 20:
-        raise _refuse(
+        raise refuse(
             f"{name} 解压后共 {mb(total)}，超过上限 {limits.max_unzipped_mb:,} MB（可能是压缩炸弹）",
             f"{name} unpacks to {mb(total)}, more than the "
             f"limit of {limits.max_unzipped_mb:,} MB (a zip bomb?)",
@@ -305,279 +213,41 @@ def _zip_limits(
     for info in sorted(infos, key=lambda i: i.header_offset):
         member = info.filename
         if info.flag_bits & 0x1:
-            raise _refuse(
-                f"{name} 中的「{member}」已加密，无法读取", f"{name}: entry {member!r} is encrypted"
-            )
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _refuse(
+            raise refuse(f"{name} 中的「{member}」已加密，无法读取", f"{name}: entry {member!r} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+            info.extract_version > zipfile.MAX_EXTRACT_VERSION
+        ):
+            raise refuse(
                 f"{name} 中的「{member}」使用了不支持的压缩方式，请用常规 ZIP 压缩后再上传",
                 f"{name}: entry {member!r} uses an unsupported compression method",
             )
         if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
-            raise _refuse(
+            raise refuse(
                 f"{name} 中的「{member}」压缩比为 {ratio:,}:1，"
                 f"超过上限 {limits.max_ratio}:1（可能是压缩炸弹）",
                 f"{name}: entry {member!r} has a compression ratio of {ratio:,}:1, "
                 f"above the limit of {limits.max_ratio}:1 (a zip bomb?)",
             )
         if info.header_offset < previous_end:
-            raise _corrupt(name, "压缩包中的文件相互重叠", "overlapping zip entries")
+            raise corrupt(name, "压缩包中的文件相互重叠", "overlapping zip entries")
         fh.seek(info.header_offset)
         header = fh.read(30)
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            raise _corrupt(name, f"「{member}」的文件头无效", f"bad local header of {member!r}")
+            raise corrupt(name, f"「{member}」的文件头无效", f"bad local header of {member!r}")
         name_len, extra_len = struct.unpack("<HH", header[26:30])
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        if fh.read(name_len) != info.orig_filename.encode(encoding, "replace"):
+            raise corrupt(
+                name,
+                f"「{member}」的文件头与目录不符",
+                f"local header of {member!r} differs from the directory",
+            )
         starts[member] = info.header_offset + 30 + name_len + extra_len
         previous_end = starts[member] + info.compress_size
         if previous_end > end:
-            raise _corrupt(name, f"「{member}」超出了压缩包的范围", f"entry {member!r} runs past the archive")
+            raise corrupt(name, f"「{member}」超出了压缩包的范围", f"entry {member!r} runs past the archive")
     return starts
-
-
-def _small_member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
-    info = archive.getinfo(member)
-    if info.file_size > 4 << 20:
-        raise _corrupt(name, f"「{member}」异常庞大", f"{member!r} is too large")
-    try:
-        return archive.read(info)  # zipfile stops at the declared size and checks the CRC
-    except (zipfile.BadZipFile, zlib.error, OSError) as exc:
-        raise _corrupt(name, f"「{member}」无法解压", f"cannot inflate {member!r}") from exc
-
-
-def _inflate(fh: IO[bytes], info: zipfile.ZipInfo, start: int, name: str) -> Iterator[bytes]:
-    """An entry's content in chunks, inflated with its declared size as a hard bound and its CRC checked."""
-    member = info.filename
-    fh.seek(start)
-    left = info.compress_size
-    produced = 0
-    crc = 0
-    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
-    pending = b""
-    while True:
-        if not pending:
-            if not left:
-                break
-            pending = fh.read(min(left, 1 << 16))
-            if not pending:
-                break
-            left -= len(pending)
-        if inflater is None:
-            out, pending = pending, b""
-        else:
-            try:
-                out = inflater.decompress(pending, CHUNK)
-            except zlib.error as exc:
-                raise _corrupt(name, f"「{member}」无法解压", f"cannot inflate {member!r}") from exc
-            pending = inflater.unconsumed_tail
-        produced += len(out)
-        if produced > info.file_size:
-            raise _corrupt(
-                name, f"「{member}」解压后超过其声明的大小", f"{member!r} inflates past its declared size"
-            )
-        if out:
-            crc = zlib.crc32(out, crc)
-            yield out
-        if inflater is not None and inflater.eof:
-            break
-    if produced != info.file_size or (inflater is not None and not inflater.eof) or crc != info.CRC:
-        raise _corrupt(
-            name, f"「{member}」的内容与记录的大小或校验和不符", f"{member!r} fails its size or CRC check"
-        )
-
-
-# --- xlsx -------------------------------------------------------------------------------------
-
-
-def _scan_xlsx(
-    name: str,
-    archive: zipfile.ZipFile,
-    infos: list[zipfile.ZipInfo],
-    starts: dict[str, int],
-    fh: IO[bytes],
-    limits: Limits,
-) -> Content:
-    content = Content("xlsx")
-    scans: dict[str, SheetScan] = {}
-    for info in infos:
-        if info.is_dir():
-            continue
-        scan, strings = _scan_member(info, _inflate(fh, info, starts[info.filename], name), name, limits)
-        if scan is not None:
-            scans[info.filename] = scan
-        content.shared_strings += strings
-    if content.shared_strings > limits.max_shared_strings:
-        raise _refuse(
-            f"{name} 的共享字符串表有 {content.shared_strings:,} 项，"
-            f"超过上限 {limits.max_shared_strings:,} 项",
-            f"{name} has {content.shared_strings:,} shared strings, more than the limit of "
-            f"{limits.max_shared_strings:,}",
-        )
-    content.scans = list(scans.values())
-    _workbook_parts(archive, name, content)
-    for part in content.parts:
-        scan = scans.get(part.member)
-        if scan is not None:
-            content.sheets[part.name] = scan
-            _check_extent(name, part.name, scan, limits)
-    listed = {s.member for s in content.sheets.values()}
-    for member, scan in scans.items():  # an entry with cells the workbook does not list
-        if member not in listed:
-            _check_extent(name, member, scan, limits)
-    return content
-
-
-def _check_extent(name: str, sheet: str, scan: SheetScan, limits: Limits) -> None:
-    corner = f"{column_letters(scan.max_column)}{scan.max_row}"
-    if scan.max_column > limits.max_columns:
-        raise _refuse(
-            f"{name} 的工作表「{sheet}」有内容的单元格一直到 {corner}（{scan.max_column:,} 列），"
-            f"超过上限 {limits.max_columns:,} 列：请删除多余的列后再上传",
-            f"{name}, sheet {sheet!r}: cells reach {corner} ({scan.max_column:,} columns), "
-            f"more than the limit of {limits.max_columns:,} columns",
-        )
-    if scan.max_row > limits.max_rows:
-        raise _refuse(
-            f"{name} 的工作表「{sheet}」有内容的单元格一直到第 {scan.max_row:,} 行，"
-            f"超过上限 {limits.max_rows:,} 行",
-            f"{name}, sheet {sheet!r}: cells reach row {scan.max_row:,}, "
-            f"more than the limit of {limits.max_rows:,} rows",
-        )
-
-
-_SHEET_ENTRY = re.compile(rb"<" + _P + rb"sheet\s[^>]*>")
-_ATTR = re.compile(rb"(?<![\w.-])([\w:.-]+)\s*=\s*[\"']([^\"']*)[\"']")
-
-
-def _relationships(archive: zipfile.ZipFile, member: str, name: str) -> dict[str, tuple[str, str]]:
-    """Relationship id → (type's last word, target entry) of ``member``'s relationships."""
-    folder, _, base = member.rpartition("/")
-    rels = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
-    out: dict[str, tuple[str, str]] = {}
-    if rels not in archive.NameToInfo:
-        return out
-    for tag in re.findall(rb"<" + _P + rb"Relationship\s[^>]*>", _small_member(archive, rels, name)):
-        attrs = {k.decode(): _xml_text(v) for k, v in _ATTR.findall(tag)}
-        if "Id" in attrs and "Target" in attrs:
-            target = attrs["Target"]
-            if target.startswith("/"):
-                target = target.lstrip("/")
-            else:
-                target = posixpath.normpath(posixpath.join(folder, target))
-            out[attrs["Id"]] = (attrs.get("Type", "").rsplit("/", 1)[-1], target)
-    return out
-
-
-def _workbook_parts(archive: zipfile.ZipFile, name: str, content: Content) -> None:
-    """The worksheets, shared strings, styles and date system, from the workbook and its relationships."""
-    workbook = next(
-        (t for kind, t in _relationships(archive, "", name).values() if kind == "officeDocument"), None
-    )
-    if workbook is None or workbook not in archive.NameToInfo:
-        return
-    rels = _relationships(archive, workbook, name)
-    for kind, target in rels.values():
-        if kind == "sharedStrings":
-            content.strings_member = target
-        elif kind == "styles":
-            content.styles_member = target
-    xml = _small_member(archive, workbook, name)
-    content.date1904 = bool(re.search(rb"date1904\s*=\s*[\"'](?:1|true)[\"']", xml))
-    for tag in _SHEET_ENTRY.findall(xml):
-        attrs = {k.split(b":")[-1].decode(): _xml_text(v) for k, v in _ATTR.findall(tag)}
-        kind, target = rels.get(attrs.get("id", ""), ("", ""))
-        if kind == "worksheet" and target in archive.NameToInfo:
-            content.parts.append(
-                Part(attrs.get("name", ""), target, attrs.get("state", "visible") == "visible")
-            )
-
-
-def _xml_text(raw: bytes) -> str:
-    return unescape(raw.decode("utf-8", "replace"))
-
-
-def _scan_member(
-    info: zipfile.ZipInfo, chunks: Iterator[bytes], name: str, limits: Limits
-) -> tuple[SheetScan | None, int]:
-    """One pass over an entry: its shared strings, and if it is a worksheet its rows' sizes, merged
-    ranges and — unless it is so large that it will be streamed anyway — its cells' real extent."""
-    # About 64 bytes of XML a cell: a sheet that large is streamed whatever its extent.
-    scan = SheetScan(info.filename, measured=info.file_size <= limits.inmemory_cells * 64)
-    strings = 0
-    claimed: int | None = None
-    worksheet = False
-    rows_without_ref = 0
-    widest_unnamed = 0  # most cells in one row, counted only when some cell has no reference
-    run = 0  # cells of the current row so far, likewise
-    offset = 0  # bytes before ``body``
-    row_start: int | None = None
-    first = True
-    carry = b""
-    for chunk in itertools.chain(chunks, [b""]):
-        text = carry + chunk
-        if chunk:
-            cut = text.rfind(b"<")
-            if cut < 0 or len(text) - cut > MAX_TAG_BYTES:
-                cut = len(text)
-            body, carry = text[:cut], text[cut:]
-        else:
-            body, carry = text, b""
-        if first:
-            m = _SST_COUNT.search(body)
-            claimed = int(m.group(1)) if m else None
-            m = _DIMENSION.search(body)
-            scan.dimension = m.group(1).decode("ascii", "replace") if m else ""
-            first = not body
-        if b"si" in body:
-            strings += len(_SHARED.findall(body))
-        worksheet = worksheet or b"sheetData" in body
-        row_positions = [m.start() for m in _ROW.finditer(body)] if b"row" in body else []
-        for position in row_positions:
-            if row_start is not None and offset + position - row_start > MAX_ROW_XML_BYTES:
-                raise _row_too_long(name, info.filename)
-            row_start = offset + position
-        if row_start is not None and offset + len(body) - row_start > MAX_ROW_XML_BYTES:
-            raise _row_too_long(name, info.filename)
-        if b"mergeCell" in body:
-            scan.merged += [
-                ((int(r0) - 1, column_index(c0.decode()) - 1), (int(r1) - 1, column_index(c1.decode()) - 1))
-                for c0, r0, c1, r1 in _MERGE.findall(body)
-            ]
-        offset += len(body)
-        if not scan.measured:
-            continue
-        cells = len(_CELL.findall(body))
-        refs = _CELL_REF.findall(body)
-        scan.cells += cells
-        for letters, digits, closed in set(refs):
-            if closed:
-                continue  # an empty cell (formatting only): calamine leaves it out of the range
-            scan.max_column = max(scan.max_column, column_index(letters.decode("ascii")))
-            scan.max_row = max(scan.max_row, int(digits))
-        if cells != len(refs):
-            # A cell without a reference sits in its row element's row, after the previous cell.
-            row_refs = _ROW_REF.findall(body)
-            for digits in row_refs:
-                scan.max_row = max(scan.max_row, int(digits))
-            rows_without_ref += len(row_positions) - len(row_refs)
-            for m in _TOKEN.finditer(body):
-                if m.group(1) == b"row":
-                    run = 0
-                else:
-                    run += 1
-                    widest_unnamed = max(widest_unnamed, run)
-    scan.max_row += rows_without_ref
-    scan.max_column += widest_unnamed
-    if claimed is not None:
-        strings = max(strings, claimed)
-    return (scan if worksheet else None), strings
-
-
-def _row_too_long(name: str, member: str) -> TabularError:
-    return _refuse(
-        f"{name} 的「{member}」中有一行的内容超过 {mb(MAX_ROW_XML_BYTES)}，工作表结构异常",
-        f"{name}: a row of {member!r} is longer than {mb(MAX_ROW_XML_BYTES)}",
-    )
 
 
 # --- other binary formats ---------------------------------------------------------------------
@@ -607,21 +277,21 @@ def _parquet_content(path: Path, name: str, limits: Limits) -> None:
     try:
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:
-        raise _corrupt(name, "Parquet 结构无效", f"invalid parquet ({exc})") from exc
+        raise corrupt(name, "Parquet 结构无效", f"invalid parquet ({exc})") from exc
     if meta.num_columns > limits.max_columns:
-        raise _refuse(
+        raise refuse(
             f"{name} 有 {meta.num_columns:,} 列，超过上限 {limits.max_columns:,} 列",
             f"{name} has {meta.num_columns:,} columns, more than the limit of {limits.max_columns:,}",
         )
     if meta.num_rows > limits.max_rows:
-        raise _refuse(
+        raise refuse(
             f"{name} 有 {meta.num_rows:,} 行，超过上限 {limits.max_rows:,} 行",
             f"{name} has {meta.num_rows:,} rows, more than the limit of {limits.max_rows:,}",
         )
     for index in range(meta.num_row_groups):
         size = meta.row_group(index).total_byte_size
         if size > limits.max_unzipped_mb << 20:
-            raise _refuse(
+            raise refuse(
                 f"{name} 的第 {index + 1} 个行组解压后有 {mb(size)}，超过上限 {limits.max_unzipped_mb:,} MB",
                 f"{name}: row group {index + 1} unpacks to "
                 f"{mb(size)}, more than {limits.max_unzipped_mb:,} MB",

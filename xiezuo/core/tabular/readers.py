@@ -2,8 +2,11 @@
 
 ``iter_sheets(path)`` yields one :class:`Sheet` per source — a CSV, a worksheet of an XLSX/XLS
 workbook, a Parquet file, each of those inside a ZIP — named ``file!sheet``. Rows come as
-``(row_number, cells)`` with the 1-based row number Excel shows, lazily, so memory stays flat
-(calamine holds one worksheet's cells in its own Rust memory while that sheet is read).
+``(row_number, cells)`` with the 1-based row number Excel shows, lazily, so memory stays flat:
+calamine holds a worksheet of up to ``XIEZUO_UPLOAD_INMEMORY_CELLS`` cells in its own memory
+while that sheet is read, a larger one is streamed row by row from the zip. Every file (and every
+member of a zip) first passes ``guard.check`` — its kind by content, the limits of ADR 0011 — and
+every refusal is a :class:`TabularError`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import csv
 import datetime as dt
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +213,10 @@ def _streamed_sheets(path: Path, name: str, content: Content, limits: Limits) ->
             f"cannot make out the structure of workbook {name}",
         )
     with zipfile.ZipFile(path) as archive:
-        strings = _shared_strings(archive, content.strings_member)
+        try:
+            strings = _shared_strings(archive, content.strings_member)
+        except (SyntaxError, ValueError, TypeError, KeyError) as exc:  # SyntaxError: ElementTree's ParseError
+            raise _unreadable(name, "共享字符串表", exc) from exc
         dates, durations = _date_styles(archive, content.styles_member)
         epoch = CALENDAR_MAC_1904 if content.date1904 else WINDOWS_EPOCH
         for part in content.parts:
@@ -218,11 +225,12 @@ def _streamed_sheets(path: Path, name: str, content: Content, limits: Limits) ->
                 continue  # hidden sheets hold drop-down lists and workings; no cells, no rows
             source = f"{name}!{part.name}"
             merged = [((r0 + 1, c0), (r1 + 1, c1)) for (r0, c0), (r1, c1) in scan.merged]
-            with archive.open(part.member) as src:
-                rows = _xml_rows(src, strings, epoch, dates, durations, source, limits)
-                yield Sheet(source, rows, merged)
-                for _ in rows:  # the caller asked for the next sheet: finish this one's checks
-                    pass
+            try:
+                src = archive.open(part.member)
+            except (zipfile.BadZipFile, NotImplementedError, OSError) as exc:
+                raise _unreadable(source, "工作表", exc) from exc
+            with src:
+                yield Sheet(source, _xml_rows(src, strings, epoch, dates, durations, source, limits), merged)
 
 
 def _shared_strings(archive: zipfile.ZipFile, member: str | None) -> list[str]:
@@ -237,11 +245,12 @@ def _shared_strings(archive: zipfile.ZipFile, member: str | None) -> list[str]:
     tag = f"{{{SHEET_MAIN_NS}}}si"
     with archive.open(member) as src:
         events = iterparse(src, events=("start", "end"))
-        _, root = next(events)
+        root = next(events, (None, None))[1]
         for event, element in events:
             if event == "end" and element.tag == tag:
                 strings.append(Text.from_tree(element).content.replace("x005F_", ""))
-                root.clear()  # keep the strings, not their elements
+                if root is not None:
+                    root.clear()  # keep the strings, not their elements
     return strings
 
 
@@ -268,16 +277,36 @@ def _xml_rows(
     source: str,
     limits: Limits,
 ) -> Iterator[Row]:
-    from xml.etree.ElementTree import iterparse
-
     from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
     from openpyxl.xml.constants import SHEET_MAIN_NS
-
-    data_tag = f"{{{SHEET_MAIN_NS}}}sheetData"
 
     parser = WorkSheetParser(
         src, strings, data_only=True, epoch=epoch, date_formats=dates, timedelta_formats=durations
     )
+    try:
+        yield from _xml_rows_unchecked(src, parser, f"{{{SHEET_MAIN_NS}}}sheetData", ROW_TAG, source, limits)
+    except (
+        SyntaxError,
+        IndexError,
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        zipfile.BadZipFile,
+    ) as exc:
+        # ElementTree's ParseError, a shared string that is not there, a reference that is no cell
+        raise _unreadable(source, "工作表", exc) from exc
+
+
+def _unreadable(name: str, what: str, exc: Exception) -> TabularError:
+    return TabularError(f"{name} 的{what}已损坏，无法读取", f"{name}: damaged ({exc})")
+
+
+def _xml_rows_unchecked(
+    src: IO[bytes], parser: Any, data_tag: str, row_tag: str, source: str, limits: Limits
+) -> Iterator[Row]:
+    from xml.etree.ElementTree import iterparse
+
     expected = 1
     parent: Any = None
     for event, element in iterparse(src, events=("start", "end")):
@@ -285,7 +314,7 @@ def _xml_rows(
             if element.tag == data_tag:
                 parent = element
             continue
-        if element.tag != ROW_TAG:
+        if element.tag != row_tag:
             continue
         number, cells = parser.parse_row(element)
         if parent is not None:
@@ -369,9 +398,12 @@ def _zip_sheets(path: Path, name: str, depth: int) -> Iterator[Sheet]:
                 continue
             # Extract to disk, one member at a time: workbooks need seekable files and memory stays flat.
             target = Path(tmp) / f"{index}{suffix}"
-            with archive.open(info) as src, target.open("wb") as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
+            try:
+                with archive.open(info) as src, target.open("wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as exc:
+                raise _unreadable(f"{name}!{member}", "压缩数据", exc) from exc
             yield from _sheets(target, f"{name}!{member}", depth + 1)
             target.unlink()
 

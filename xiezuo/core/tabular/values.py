@@ -17,6 +17,7 @@ MonthDate(2019, 3, 1)
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -182,6 +183,8 @@ def parse_decimal(value: object) -> Decimal | None:
             raise Invalid("number", "不是有效的数字", "not a number")
         return Decimal(format(value, ".15g"))
     if isinstance(value, Decimal):
+        if not value.is_finite():  # a Parquet decimal or an API value: NaN and infinity are no amounts
+            raise Invalid("number", "不是有效的数字", "not a number")
         return value
     if not isinstance(value, str):
         raise Invalid("number", f"「{value}」不是有效的数字", f"{value!r} is not a number")
@@ -290,6 +293,8 @@ def _make_date(y: int, m: int, d: int, text: object, *, month: bool = False) -> 
 
 
 def _date_from_number(value: float, original: object) -> dt.date:
+    if not math.isfinite(value):  # a Parquet double column can hold NaN and infinity
+        raise Invalid("date", f"「{value}」不是有效的日期", f"{value!r} is not a date")
     if not float(value).is_integer():
         if MIN_YEAR <= value <= MAX_YEAR:
             # 2019.3 typed into Excel became a number: 2019.1 and 2019.10 are the same number.
