@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,19 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 
 from tests.ledgers_world import People, make_people
 from tests.world import World
+from xiezuo.accounts.tokens import create_token
 from xiezuo.assessment import facts
 from xiezuo.assessment import snapshot as snapshots
 from xiezuo.assessment.engine.facts import SCHEMAS
 from xiezuo.assessment.models import Finding, IndicatorResult, Run, Score
 from xiezuo.core.models import AuditEntry
+from xiezuo.core.scope import SYSTEM
 from xiezuo.engagement.models import AgreementTarget
 from xiezuo.labour.ledgers import PLACEMENT_TYPE
 from xiezuo.labour.models import Placement
@@ -36,7 +41,12 @@ from xiezuo.ledgers.services import save_record
 from xiezuo.pairings.models import Pairing
 from xiezuo.registry.models import Member
 
-CHENGDE = 130800000000
+
+@pytest.fixture(autouse=True)
+def chinese() -> Iterator[None]:
+    # the command line speaks the default language; an earlier test may have left English active
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture
@@ -235,3 +245,30 @@ def test_results_to_a_workbook(placed: tuple[People, Pairing, dict[str, int]], t
     assert helper[7 + 16] == 4.0  # E17
     findings = list(book["核查发现"].iter_rows(values_only=True))
     assert ("E17", pair.pk, "helper", "outside_area", "warning", str(ids["outside"])) in findings
+
+
+def _api(world: World, username: str, run_id: int) -> tuple[int, dict[str, Any]]:
+    _, raw = create_token(actor=SYSTEM, user=world.user(username), name="test")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.get(f"/api/v1/assessment/runs/{run_id}")
+    return response.status_code, response.json()
+
+
+def test_the_api_serves_the_same_json_scoped(
+    world: World, placed: tuple[People, Pairing, dict[str, int]]
+) -> None:
+    _people, pair, _ids = placed
+    cli = _assess("--scope", "1308")
+    run_id = cli["run"]["id"]
+    status, national = _api(world, "national", run_id)
+    assert status == 200
+    assert json.dumps(national, sort_keys=True) == json.dumps(cli, sort_keys=True)
+    # 东丽区's coordinator sees the pairs with a side in 东丽区, not 天津 → 承德 above them
+    status, dongli = _api(world, "dongli", run_id)
+    assert status == 200 and dongli["run"] == cli["run"]
+    seen = {r["pairing"] for r in dongli["results"]}
+    assert pair.pk in seen and world.provincial.pk not in seen
+    assert [r for r in cli["results"] if r["pairing"] in seen] == dongli["results"]
+    # 宁波 helps elsewhere: the run does not exist for it, exactly like a missing one
+    assert _api(world, "ningbo", run_id) == (404, {"detail": "未找到。", "errors": []})
+    assert _api(world, "national", run_id + 1000) == (404, {"detail": "未找到。", "errors": []})

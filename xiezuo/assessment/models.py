@@ -66,6 +66,7 @@ class IndicatorResult(models.Model):
     """One indicator of a pairing side in a run: value, target (null: none) and points."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="indicators")
+    framework = models.CharField(max_length=40, default="")
     pairing_id = models.BigIntegerField()
     side = models.CharField(max_length=8)
     indicator = models.CharField(max_length=16)

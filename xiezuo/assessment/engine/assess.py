@@ -303,14 +303,15 @@ def _finish(fw: Framework, group: list[SideResult]) -> None:
             r.rank = rank
 
 
+def number(v: float | None) -> float | int | None:
+    """A value as JSON shows it: whole numbers as integers, others to six decimals."""
+    if v is None:
+        return None
+    return int(v) if float(v).is_integer() else round(float(v), 6)
+
+
 def as_json(a: Assessment, run: Mapping[str, Any]) -> dict[str, Any]:
     """The issue's JSON: ``{"run": {...}, "results": [...]}``, one result per pairing side."""
-
-    def number(v: float | None) -> float | int | None:
-        if v is None:
-            return None
-        return int(v) if float(v).is_integer() else round(float(v), 6)
-
     return {
         "run": dict(run),
         "results": [
