@@ -147,6 +147,15 @@ def _values(con: Any, computed: library.Computed) -> dict[int, float | None]:
     return dict(zip(t["pairing"].to_pylist(), t["value"].to_pylist(), strict=True))
 
 
+def _counted(evidence: pa.Table) -> dict[int, float | None]:
+    counted = (
+        evidence.filter(pc.is_null(evidence["reason"])).group_by("pairing").aggregate([("record", "count")])
+    )
+    return dict(
+        zip(counted["pairing"].to_pylist(), map(float, counted["record_count"].to_pylist()), strict=True)
+    )
+
+
 def _agreement_targets(con: Any, ctx: library.Context) -> dict[tuple[int, str], float]:
     """Each pairing's agreement target per item: its own agreement's where it has one, else the
     sum of its sub-pairings' (a provincial agreement already covers its county pairs)."""
@@ -188,7 +197,15 @@ def assess(
         }
         for ind in fw.indicators:
             computed = library.compute(ctx, ind.computation)
-            values = _values(con, computed)
+            ev_table = None
+            if computed.evidence is not None:
+                ev_table = _execute(con, computed.evidence)
+            if ev_table is not None and computed.counted_in_evidence:
+                # one execution: the counted lines of the evidence are the value (one per person
+                # and pairing, or one per event for person-times)
+                values = _counted(ev_table)
+            else:
+                values = _values(con, computed)
             last: dict[int, float | None] = {}
             if ind.target.rule == "last_year":
                 last = _values(con, library.compute(ctx.at(year - 1), ind.computation))
@@ -201,9 +218,8 @@ def assess(
                 by_side[ind.side][pid].indicators.append(Value(ind.code, value, target, points))
                 if problem:
                     findings.append(Finding(ind.code, pid, ind.side, problem, SEVERITY[problem]))
-            if computed.evidence is not None:
-                table = _execute(con, computed.evidence)
-                table = table.filter(pc.is_in(table["pairing"], pa.array(ids, pa.int64())))
+            if ev_table is not None:
+                table = ev_table.filter(pc.is_in(ev_table["pairing"], pa.array(ids, pa.int64())))
                 evidence.append(_tag(table, ind))
         for group in by_side.values():
             _finish(fw, list(group.values()))

@@ -65,6 +65,9 @@ class Computed:
     values: ir.Table
     absent: float | None = 0.0
     evidence: ir.Table | None = None
+    counted_in_evidence: bool = False
+    """The value is the number of counted lines of the evidence (people indicators), so one
+    execution of the evidence gives both; a share keeps its numerator's evidence but not this."""
 
 
 def _where(t: ir.Table, where: Mapping[str, Any]) -> ir.Table:
@@ -107,8 +110,25 @@ def sum_(ctx: Context, *, ledger: str, column: str, where: Mapping[str, Any]) ->
     return Computed(_per_pairing(r, r[column].sum().fill_null(0)))
 
 
+def _watched(ctx: Context, base: ir.Table) -> ir.Table:
+    """(record, person) of ``base`` whose household was monitored on the date ``d``.
+
+    Computed from the records and the few monitored households alone, so the main chain of
+    joins is not evaluated twice; distinct, as a household may have overlapping episodes."""
+    m, p = ctx.t["monitoring"], ctx.t["people"]
+    watched = p.semi_join(m, p.household == m.household).select(p.person, p.household)
+    hit = base.join(watched, base.person == watched.person).select(
+        base.record, base.person, base.d, watched.household
+    )
+    hit = hit.join(
+        m, (hit.household == m.household) & (m.start <= hit.d) & (m.end.isnull() | (m.end > hit.d))
+    )
+    return hit.select(hit.record, hit.person).distinct().mutate(monitored=ibis.literal(True))
+
+
 def _verified(ctx: Context, x: ir.Table, accept_exited: bool) -> ir.Table:
     """``x`` (record, pairing, person, d …) with ``reason`` of the registry check (null = verified)."""
+    watched = _watched(ctx, x.select(x.record, x.person, x.d))
     p = ctx.t["people"]
     x = x.left_join(p, x.person == p.person).select(
         x,
@@ -126,13 +146,6 @@ def _verified(ctx: Context, x: ir.Table, accept_exited: bool) -> ir.Table:
     x = x.left_join(
         s, (x.household == s.household) & (s.start <= x.d) & (s.end.isnull() | (s.end > x.d))
     ).select(x, status=s.status)
-    m = ctx.t["monitoring"]
-    watched = (
-        x.join(m, (x.household == m.household) & (m.start <= x.d) & (m.end.isnull() | (m.end > x.d)))
-        .select(x.record, x.person)
-        .distinct()
-        .mutate(monitored=ibis.literal(True))
-    )
     x = x.left_join(watched, (x.record == watched.record) & (x.person == watched.person)).select(
         x, monitored=watched.monitored.fill_null(False)
     )
@@ -165,7 +178,7 @@ def people(
     t = _where(t.filter(t.year == ctx.year), where)
     base = t.select(t.record, t.pairing, d=t[date], e=t[end] if end else ibis.null("date"))
     rp = ctx.t["record_people"]
-    rp = rp.filter(rp.ledger == ledger).select(rp.record, rp.person, rp.checked_ok).distinct()
+    rp = rp.filter(rp.ledger == ledger).select(rp.record, rp.person, rp.checked_ok)
     x = base.join(rp, base.record == rp.record).select(base, rp.person, rp.checked_ok)
     if verify:
         x = _verified(ctx, x, accept_exited)
@@ -181,11 +194,28 @@ def people(
         x = x.mutate(reason=ibis.ifelse(x.reason.isnull() & (days < min_days), "too_short", x.reason))
     c = ctx.closure
     y = x.join(c, x.pairing == c.descendant).select(x, ancestor=c.ancestor)
+    ok = y.reason.isnull()
     if unit == "people":
+        # Once per person and pairing: the value counts distinct people; the evidence marks the
+        # person's first record (by date, then id) as counted and the others counted_already,
+        # found with a grouped minimum rather than a sorting window (cheaper at scale).
         who = y.person.fill_null(-y.record)
-        rank = ibis.row_number().over(group_by=[y.ancestor, who, y.reason.isnull()], order_by=[y.d, y.record])
-        y = y.mutate(reason=ibis.ifelse(y.reason.isnull() & (rank > 0), "counted_already", y.reason))
-    values = _per_pairing(y, y.reason.isnull().cast("int64").sum())
+        y = y.mutate(who=who, order=y.d.delta(ibis.date(1970, 1, 1), unit="day") * 10_000_000_000 + y.record)
+        values = (
+            y.filter(y.reason.isnull())
+            .group_by(pairing=y.ancestor)
+            .aggregate(value=y.who.nunique().cast("float64"))
+        )
+        good = y.filter(y.reason.isnull())
+        first = good.group_by([good.ancestor, good.who]).aggregate(first=good.order.min())
+        y = y.left_join(first, (y.ancestor == first.ancestor) & (y.who == first.who)).select(
+            y, first=first.first
+        )
+        y = y.mutate(
+            reason=ibis.ifelse(y.reason.isnull() & (y.order != y.first), "counted_already", y.reason)
+        )
+    else:
+        values = _per_pairing(y, ok.cast("int64").sum())
     evidence = y.select(
         pairing=y.ancestor,
         record=y.record,
@@ -194,7 +224,7 @@ def people(
         checked_ok=y.checked_ok,
         verified=y.verified,
     )
-    return Computed(values, 0.0, evidence)
+    return Computed(values, 0.0, evidence, counted_in_evidence=True)
 
 
 def _ratio(num: Computed, den: Computed) -> ir.Table:
