@@ -288,7 +288,8 @@ def main() -> None:
     }
     assert all(engine_e17[p] == v for p, v in a), "assess() and the library disagree"
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work)"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work; load average {load})"
     versions = f"Python {platform.python_version()}, duckdb {duckdb.__version__}, pandas {pd.__version__}"
     command = f"--people {args.people} --placements {args.placements} --seed {args.seed}"
     lines = [

@@ -214,7 +214,8 @@ def assess(
 ) -> Assessment:
     """Assess every pairing active in ``year`` (within ``scope``, pairing ids) under ``frameworks``."""
     con, tables, clo, helped = connect(facts, con)
-    ctx = library.Context(t=tables, year=year, closure=clo, helped=helped)
+    sizes = {name: table.num_rows for name, table in facts.tables.items()}
+    ctx = library.Context(t=tables, year=year, closure=clo, helped=helped, sizes=sizes)
     agreed = _agreement_targets(con, ctx)
     results: list[SideResult] = []
     findings: list[Finding] = []

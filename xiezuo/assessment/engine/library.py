@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis
@@ -43,6 +43,7 @@ class Context:
     year: int
     closure: ir.Table  # ancestor, descendant: every pairing and each pairing below it (itself too)
     helped: ir.Table  # pairing, low, high: the helped side of each pairing as code ranges
+    sizes: Mapping[str, int] = field(default_factory=dict)  # rows per fact table, where known
 
     def at(self, year: int) -> Context:
         return replace(self, year=year)
@@ -180,7 +181,7 @@ def people(
     rp = ctx.t["record_people"]
     rp = rp.filter(rp.ledger == ledger).select(rp.record, rp.person, rp.checked_ok)
     x = base.join(rp, base.record == rp.record).select(base, rp.person, rp.checked_ok)
-    if verify:
+    if verify and ctx.sizes.get(ledger, 1) > 0:  # an empty ledger needs no registry joins
         x = _verified(ctx, x, accept_exited)
         x = x.mutate(verified=x.reason.isnull())
     else:
@@ -263,14 +264,23 @@ def _in_deep(ctx: Context, t: ir.Table, column: str) -> ir.Table:
     return t.semi_join(deep, (t[column] >= deep.low) & (t[column] < deep.high))
 
 
-def _helped_people(ctx: Context, on: ir.DateScalar) -> ir.Table:
-    """(pairing, person, region_code, household) of the helped area's members on a date."""
-    p, h, c = ctx.t["people"], ctx.helped, ctx.closure
+def _poor_places(ctx: Context) -> ir.Table:
+    """(region_code, poor, exits): per village, the members whose household was registered poor on
+    1 January (and had not left it), and how many of them exited in the year. Grouped by place
+    before any range join, so that the joins with the pairings' areas see villages, not people."""
+    p, s, on = ctx.t["people"], ctx.t["statuses"], ctx.jan1
     p = p.filter(p.left_on.isnull() | (p.left_on > on), p.entered_on.isnull() | (p.entered_on <= on))
-    top = h.join(c, (h.pairing == c.ancestor) & (c.ancestor == c.descendant)).select(h.pairing, h.low, h.high)
-    return p.join(top, (p.region_code >= top.low) & (p.region_code < top.high)).select(
-        top.pairing, p.person, p.region_code, p.household, p.exit_year
-    )
+    poor = s.filter(s.start <= on, s.end.isnull() | (s.end > on), s.status.isin(list(POOR)))
+    p = p.semi_join(poor, p.household == poor.household)
+    exited = (p.exit_year == ctx.year).fill_null(False).cast("int64")
+    return p.group_by(p.region_code).aggregate(poor=p.count(), exits=exited.sum())
+
+
+def _per_pairing_area(ctx: Context, places: ir.Table) -> ir.Table:
+    """(pairing, poor, exits) summed over each pairing's helped area."""
+    h = ctx.helped
+    j = places.join(h, (places.region_code >= h.low) & (places.region_code < h.high))
+    return j.group_by(pairing=h.pairing).aggregate(poor=j.poor.sum(), exits=j.exits.sum())
 
 
 def tilt(ctx: Context, *, ledger: str, column: str, region: str, where: Mapping[str, Any]) -> Computed:
@@ -278,38 +288,29 @@ def tilt(ctx: Context, *, ledger: str, column: str, region: str, where: Mapping[
     spent = r.group_by(pairing=r.ancestor).aggregate(total=r[column].sum().cast("float64"))
     d = _in_deep(ctx, r, region)
     deep_spent = d.group_by(pairing=d.ancestor).aggregate(deep=d[column].sum().cast("float64"))
-    poor = _registered_poor(ctx)
-    all_poor = poor.group_by(poor.pairing).aggregate(n=poor.count().cast("float64"))
-    dp = _in_deep(ctx, poor, "region_code")
-    deep_poor = dp.group_by(dp.pairing).aggregate(dn=dp.count().cast("float64"))
+    places = _poor_places(ctx)
+    everyone = _per_pairing_area(ctx, places)
+    deep_people = _per_pairing_area(ctx, _in_deep(ctx, places, "region_code"))
     j = spent.left_join(deep_spent, spent.pairing == deep_spent.pairing).select(
         spent.pairing, spent.total, deep=deep_spent.deep.fill_null(0.0)
     )
-    j = j.left_join(all_poor, j.pairing == all_poor.pairing).select(j, n=all_poor.n)
-    j = j.left_join(deep_poor, j.pairing == deep_poor.pairing).select(j, dn=deep_poor.dn.fill_null(0.0))
+    j = j.left_join(everyone, j.pairing == everyone.pairing).select(j, n=everyone.poor.cast("float64"))
+    j = j.left_join(deep_people, j.pairing == deep_people.pairing).select(
+        j, dn=deep_people.poor.cast("float64").fill_null(0.0)
+    )
     ok = (j.total > 0) & (j.n > 0) & (j.dn > 0)
     value = ibis.ifelse(ok, (j.deep / j.total) / (j.dn / j.n), ibis.null("float64"))
     return Computed(j.select(j.pairing, value=value), None)
 
 
-def _registered_poor(ctx: Context) -> ir.Table:
-    """Members of the helped area whose household was registered poor on 1 January."""
-    x = _helped_people(ctx, ctx.jan1)
-    s = ctx.t["statuses"]
-    on = ctx.jan1
-    poor = s.filter(s.start <= on, s.end.isnull() | (s.end > on), s.status.isin(list(POOR)))
-    return x.semi_join(poor, x.household == poor.household)
-
-
 def registry_poor(ctx: Context) -> Computed:
-    x = _registered_poor(ctx)
-    return Computed(x.group_by(x.pairing).aggregate(value=x.count().cast("float64")))
+    x = _per_pairing_area(ctx, _poor_places(ctx))
+    return Computed(x.select(x.pairing, value=x.poor.cast("float64")))
 
 
 def registry_exits(ctx: Context) -> Computed:
-    x = _registered_poor(ctx)
-    x = x.filter(x.exit_year == ctx.year)
-    return Computed(x.group_by(x.pairing).aggregate(value=x.count().cast("float64")))
+    x = _per_pairing_area(ctx, _poor_places(ctx))
+    return Computed(x.select(x.pairing, value=x.exits.cast("float64")))
 
 
 def manual(ctx: Context, *, note: str) -> Computed:
