@@ -168,10 +168,9 @@ def record_people() -> pa.Table:
         f"SELECT q.ledger, q.record_id, COALESCE(q.member, %s + k.n) AS person, "
         f"MIN(CASE WHEN NOT q.verify THEN NULL WHEN q.ok THEN 1 WHEN NOT q.ok THEN 0 END) "
         f"FROM ({rows}) q LEFT JOIN ({numbered}) k ON k.id_hmac = q.id_hmac AND q.member IS NULL "
-        f"GROUP BY q.ledger, q.record_id, COALESCE(q.member, %s + k.n) "
-        f"ORDER BY q.ledger, q.record_id, person"
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
-    return _table("record_people", sql, [top, top])
+    return _table("record_people", sql, [top])
 
 
 def ledger(name: str) -> pa.Table:
