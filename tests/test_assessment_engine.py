@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from xiezuo.assessment.engine import assess, framework, scoring
+from xiezuo.assessment.engine import assess, framework, library, scoring
 from xiezuo.assessment.engine.facts import FactError, Facts
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -428,3 +428,78 @@ def test_the_same_facts_give_the_same_json(run: assess.Assessment) -> None:
     assert result["indicators"][16] == {"code": "E17", "value": 4, "target": 4, "points": 8.0}
     summary = [result[k] for k in ("pairing", "side", "level", "total", "grade", "rank")]
     assert summary == [2, "helper", "county-county", 17.0, "较差", 1]
+
+
+def _figure(raw: dict[str, Any], year: int = 2019) -> dict[int, float | None]:
+    """One computation of the library on the hand-built world: pairing → value."""
+    computation = framework._computation(raw, "test")
+    con, tables, clo, helped = assess.connect(world.facts())
+    ctx = library.Context(t=tables, year=year, closure=clo, helped=helped)
+    t = con.to_pyarrow(library.compute(ctx, computation).values)
+    return dict(sorted(zip(t["pairing"].to_pylist(), t["value"].to_pylist(), strict=True)))
+
+
+ARRIVED = {"function": "sum", "ledger": "fiscal_funds", "column": "arrived_fen"}
+SPENT = {"function": "sum", "ledger": "fiscal_funds", "column": "spent_fen"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (ARRIVED, {1: 4000.0, 2: 3500.0, 3: 500.0}),
+        ({**ARRIVED, "where": {"target_region_code": world.A}}, {1: 3500.0, 2: 3500.0}),
+        # 102 and 112 have an end (114 is of 2018)
+        ({"function": "count", "ledger": "placements", "where": {"end": {"empty": False}}}, {1: 2.0, 2: 2.0}),
+        ({"function": "distinct", "ledger": "placements", "column": "pairing"}, {1: 3.0, 2: 1.0, 3: 1.0}),
+        # only pairing 1 had funds arrive in 2018: the others have no figure (the runner's None)
+        ({"function": "growth", "of": ARRIVED}, {1: 2.0}),
+        ({"function": "total", "parts": [ARRIVED, SPENT]}, {1: 7500.0, 2: 6500.0, 3: 1000.0}),
+        (
+            {
+                "function": "mean",
+                "parts": [
+                    {"function": "share", "numerator": SPENT, "denominator": ARRIVED},
+                    {"function": "share", "numerator": ARRIVED, "denominator": ARRIVED},
+                ],
+            },
+            {1: (0.875 + 1) / 2, 2: (3000 / 3500 + 1) / 2, 3: 1.0},
+        ),
+        # people 1, 3, 4, 9 were registered poor on 1 January 2019 (2 and 5 had exited, 8 came later)
+        ({"function": "registry_poor"}, {1: 4.0, 2: 3.0, 3: 1.0}),
+        ({"function": "registry_exits"}, {1: 0.0, 2: 0.0, 3: 0.0}),
+        (
+            {"function": "people", "ledger": "placements", "date": "start", "unit": "person_times"},
+            {
+                1: 8.0,
+                2: 6.0,
+                3: 1.0,
+            },  # every verified placement: 101 102 104 107 111 112 (2), 105 (3), 113 (1)
+        ),
+        (
+            {"function": "people", "ledger": "placements", "date": "start", "accept_exited": False},
+            {1: 4.0, 2: 3.0, 3: 1.0},  # person 2 (exited in 2018) no longer counts
+        ),
+    ],
+)
+def test_library_functions(raw: dict[str, Any], expected: dict[int, float | None]) -> None:
+    assert _figure(raw) == expected
+
+
+def test_a_two_sided_framework_scores_each_side_on_its_own() -> None:
+    fws = framework.shipped()
+    run = assess.assess(world.facts(), [fws["ew-2021"]], 2019)
+    got = [(r.side, r.pairing, list(r.areas), r.total) for r in run.results]
+    assert [(side, pairing) for side, pairing, _, _ in got] == [
+        ("helped", 1), ("helped", 2), ("helped", 3), ("helper", 1), ("helper", 2), ("helper", 3)
+    ]  # fmt: skip
+    assert all(areas == ["leadership", "funds", "labour", "consumption"] for _, _, areas, _ in got)
+    helper1 = next(r for r in run.results if r.side == "helper" and r.pairing == 1)
+    assert [(v.code, v.value, v.target, v.points) for v in helper1.indicators] == [
+        ("H1", 0.0, 1.0, Decimal("0.00")),
+        ("H2", 0.0, 1.0, Decimal("0.00")),
+        ("H3", 4000.0, 2000.0, Decimal("20.00")),
+        ("H4", 4000.0, 8000.0, Decimal("10.00")),
+        ("H5", 5.0, 10.0, Decimal("10.00")),
+        ("H6", 0.0, None, Decimal("0.00")),
+    ]
+    assert helper1.total == Decimal("40.00") and helper1.grade == "较差"

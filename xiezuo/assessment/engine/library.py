@@ -229,7 +229,9 @@ def people(
 
 
 def _ratio(num: Computed, den: Computed) -> ir.Table:
-    a, b = num.values, den.values
+    # a view: numerator and denominator may be the very same expression (a share of a figure in
+    # itself), which ibis would otherwise take for an ambiguous self-join
+    a, b = num.values.view(), den.values
     j = b.left_join(a, a.pairing == b.pairing).select(
         pairing=b.pairing, n=a.value.fill_null(num.absent or 0), d=b.value
     )
