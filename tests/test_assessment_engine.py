@@ -174,8 +174,8 @@ E17 = ["areas", 4, "indicators", 0]
         (
             _break([*E17, "computation", "function"], "cnt"),
             "ew-2017-east: areas[4].indicators[0].computation: unknown function 'cnt' (known: count, "
-            "distinct, "
-            "growth, manual, mean, people, registry_exits, registry_poor, share, sum, tilt, total)",
+            "coverage, distinct, growth, manual, mean, people, registry_exits, registry_poor, share, sum, "
+            "tilt, total)",
         ),
         (
             _break([*E17, "computation", "ledger"], "jobs"),
@@ -403,9 +403,9 @@ def test_shares_and_the_deep_poverty_tilt(run: assess.Assessment) -> None:
 def test_areas_totals_grades_and_ranks(run: assess.Assessment) -> None:
     got = [(r.side, r.pairing, r.total, r.grade, r.rank) for r in run.results]
     assert got == [
-        ("helper", 1, Decimal("16.00"), "较差", 1),
-        ("helper", 2, Decimal("17.00"), "较差", 1),
-        ("helper", 3, Decimal("8.00"), "较差", 2),
+        ("helper", 1, Decimal("21.00"), "较差", 1),
+        ("helper", 2, Decimal("22.00"), "较差", 1),
+        ("helper", 3, Decimal("13.00"), "较差", 2),
         ("helped", 1, Decimal("15.33"), "较差", 1),
         ("helped", 2, Decimal("18.71"), "较差", 1),
         ("helped", 3, Decimal("15.50"), "较差", 2),
@@ -413,7 +413,7 @@ def test_areas_totals_grades_and_ranks(run: assess.Assessment) -> None:
     helper2 = _result(run, 2, "helper")
     assert helper2.areas == {
         "leadership": Decimal("0.00"), "talent": Decimal("0.00"), "funds": Decimal("9.00"),
-        "industry": Decimal("0.00"), "labour": Decimal("8.00"), "pairs": Decimal("0.00"),
+        "industry": Decimal("0.00"), "labour": Decimal("8.00"), "pairs": Decimal("5.00"),
     }  # fmt: skip
 
 
@@ -427,7 +427,7 @@ def test_the_same_facts_give_the_same_json(run: assess.Assessment) -> None:
     result = assess.as_json(run, meta)["results"][1]
     assert result["indicators"][16] == {"code": "E17", "value": 4, "target": 4, "points": 8.0}
     summary = [result[k] for k in ("pairing", "side", "level", "total", "grade", "rank")]
-    assert summary == [2, "helper", "county-county", 17.0, "较差", 1]
+    assert summary == [2, "helper", "county-county", 22.0, "较差", 1]
 
 
 def _figure(raw: dict[str, Any], year: int = 2019) -> dict[int, float | None]:
@@ -503,3 +503,36 @@ def test_a_two_sided_framework_scores_each_side_on_its_own() -> None:
         ("H6", 0.0, None, Decimal("0.00")),
     ]
     assert helper1.total == Decimal("40.00") and helper1.grade == "较差"
+
+
+def test_pairing_coverage_of_poverty_counties_and_poor_villages() -> None:
+    tables = world.tables()
+    # county pair 3 (→ county B) ended in 2018; a poor village in A gets a village pair 5 under 2
+    pairings = tables["pairings"].to_pylist()
+    for row in pairings:
+        if row["pairing"] == 3:
+            row["end_year"] = 2018
+    pairings.append({**pairings[1], "pairing": 5, "parent": 2, "level": "village-village"})
+    regions = tables["regions"].to_pylist()
+    village = {key: None for key in regions[0]} | {"level": 5, "poor_village": True}
+    regions += [
+        {**village, "code": world.VA, "low": world.VA, "high": world.VA + 1},
+        {**village, "code": world.VA + 1, "low": world.VA + 1, "high": world.VA + 2},
+    ]
+    sides = tables["pairing_sides"].to_pylist()
+    sides.append(
+        {"pairing": 5, "side": "helped", "region_code": world.VA, "low": world.VA, "high": world.VA + 1}
+    )
+    changed = {
+        **tables,
+        "pairings": pa.Table.from_pylist(pairings, schema=tables["pairings"].schema),
+        "regions": pa.Table.from_pylist(regions, schema=tables["regions"].schema),
+        "pairing_sides": pa.Table.from_pylist(sides, schema=tables["pairing_sides"].schema),
+    }
+    con, t, clo, helped = assess.connect(Facts(changed))
+    ctx = library.Context(t=t, year=2019, closure=clo, helped=helped)
+    out = con.to_pyarrow(library.coverage(ctx).values)
+    got = dict(sorted(zip(out["pairing"].to_pylist(), out["value"].to_pylist(), strict=True)))
+    # pair 1: counties ½ (A paired, B's pair ended), villages ½ (one of two) → ½; pair 2 (A): 1 and
+    # ½ → ¾; pair 3 (B): its own pair ended → 0; pair 5 (the village): 1
+    assert got == {1: 0.5, 2: 0.75, 3: 0.0, 5: 1.0}

@@ -162,14 +162,16 @@ def test_assess_a_year_writes_the_run_and_answers_json(
         "target": 0.8,
         "points": 6.0,
     }
-    assert county["total"] == 8.0 and county["areas"]["labour"] == 4.0 and county["grade"] == "较差"
+    # 承德县 is a national poverty county paired by this very pair: full coverage (E20)
+    assert _indicator(county, "E20") == {"code": "E20", "value": 1, "target": 1, "points": 5.0}
+    assert county["total"] == 13.0 and county["areas"]["labour"] == 4.0 and county["grade"] == "较差"
     levels = {(r["side"], r["level"]) for r in data["results"]}
     assert ("helper", "province-prefecture") in levels and ("helped", "county-county") in levels
     # written back: one score per result, 22 indicators each, the refusals as findings
     assert Score.objects.filter(run=run).count() == len(data["results"])
     assert IndicatorResult.objects.filter(run=run).count() == 22 * len(data["results"])
     score = Score.objects.get(run=run, pairing_id=pair.pk, side="helper")
-    assert (score.total, score.grade, score.areas["labour"]) == (Decimal("8.00"), "较差", "4.00")
+    assert (score.total, score.grade, score.areas["labour"]) == (Decimal("13.00"), "较差", "4.00")
     refused = sorted(
         (f.reason, f.records)
         for f in Finding.objects.filter(run=run, indicator="E17", pairing_id=pair.pk, side="helper")
@@ -241,7 +243,7 @@ def test_results_to_a_workbook(placed: tuple[People, Pairing, dict[str, int]], t
     assert rows[0][7:10] == ("E1", "E2", "E3") and len(rows) == 7
     assert sorted({r[3] for r in rows[1:]}) == ["county-county", "township-township", "village-village"]
     helper = next(r for r in rows[1:] if r[2] == "helper")
-    assert helper[:7] == ("ew-2017-east", pair.pk, "helper", "county-county", 8.0, "较差", 1)
+    assert helper[:7] == ("ew-2017-east", pair.pk, "helper", "county-county", 13, "较差", 1)
     assert helper[7 + 16] == 4.0  # E17
     findings = list(book["核查发现"].iter_rows(values_only=True))
     assert ("E17", pair.pk, "helper", "outside_area", "warning", str(ids["outside"])) in findings

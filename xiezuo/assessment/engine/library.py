@@ -315,6 +315,41 @@ def registry_exits(ctx: Context) -> Computed:
     return Computed(x.select(x.pairing, value=x.exits.cast("float64")))
 
 
+def _active(ctx: Context) -> ir.Table:
+    p = ctx.t["pairings"]
+    return p.filter(p.start_year <= ctx.year, p.end_year.isnull() | (p.end_year >= ctx.year))
+
+
+def _coverage_of(ctx: Context, places: ir.Table) -> ir.Table:
+    """(pairing, value): the share of ``places`` (code) in each pairing's helped area that are the
+    helped side of the pairing itself or of an active pairing below it."""
+    c, s, h = ctx.closure, ctx.t["pairing_sides"], ctx.helped
+    active = _active(ctx)
+    below = c.join(active, c.descendant == active.pairing).select(c.ancestor, c.descendant)
+    helped = s.filter(s.side == "helped")
+    paired = below.join(helped, below.descendant == helped.pairing).select(
+        below.ancestor, code=helped.region_code
+    )
+    inside = places.join(h, (places.code >= h.low) & (places.code < h.high))
+    inside = inside.select(ancestor=h.pairing, code=places.code).distinct()
+    covered = inside.semi_join(paired, (inside.ancestor == paired.ancestor) & (inside.code == paired.code))
+    total = inside.group_by(inside.ancestor).aggregate(n=inside.count())
+    done = covered.group_by(covered.ancestor).aggregate(k=covered.count())
+    j = total.left_join(done, total.ancestor == done.ancestor)
+    return j.select(pairing=total.ancestor, value=(done.k.fill_null(0) / total.n).cast("float64"))
+
+
+def coverage(ctx: Context) -> Computed:
+    """E20: the mean of the shares of national poverty counties with an active county pair and of
+    poor villages with a village, enterprise or organisation pair, in the helped area (a part
+    with no such places is left out of the mean; neither: no figure)."""
+    r = ctx.t["regions"]
+    counties = r.filter(r.poverty_county, r.level == 3).select(r.code)
+    villages = r.filter(r.poor_village, r.level == 5).select(r.code)
+    u = ibis.union(_coverage_of(ctx, counties), _coverage_of(ctx, villages), distinct=False)
+    return Computed(u.group_by(u.pairing).aggregate(value=u.value.mean()), None)
+
+
 def manual(ctx: Context, *, note: str) -> Computed:
     c = ctx.closure
     none = c.filter(c.ancestor < 0).select(pairing=c.ancestor, value=ibis.null("float64"))
@@ -333,6 +368,7 @@ FUNCTIONS: Mapping[str, Callable[..., Computed]] = {
     "tilt": tilt,
     "registry_poor": registry_poor,
     "registry_exits": registry_exits,
+    "coverage": coverage,
     "manual": manual,
 }
 
