@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from xiezuo.assessment.engine import assess, framework, scoring
+from xiezuo.assessment.engine import assess, framework, library, scoring
 from xiezuo.assessment.engine.facts import FactError, Facts
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -174,8 +174,8 @@ E17 = ["areas", 4, "indicators", 0]
         (
             _break([*E17, "computation", "function"], "cnt"),
             "ew-2017-east: areas[4].indicators[0].computation: unknown function 'cnt' (known: count, "
-            "distinct, "
-            "growth, manual, mean, people, registry_exits, registry_poor, share, sum, tilt, total)",
+            "coverage, distinct, growth, manual, mean, people, registry_exits, registry_poor, share, sum, "
+            "tilt, total)",
         ),
         (
             _break([*E17, "computation", "ledger"], "jobs"),
@@ -403,9 +403,9 @@ def test_shares_and_the_deep_poverty_tilt(run: assess.Assessment) -> None:
 def test_areas_totals_grades_and_ranks(run: assess.Assessment) -> None:
     got = [(r.side, r.pairing, r.total, r.grade, r.rank) for r in run.results]
     assert got == [
-        ("helper", 1, Decimal("16.00"), "较差", 1),
-        ("helper", 2, Decimal("17.00"), "较差", 1),
-        ("helper", 3, Decimal("8.00"), "较差", 2),
+        ("helper", 1, Decimal("21.00"), "较差", 1),
+        ("helper", 2, Decimal("22.00"), "较差", 1),
+        ("helper", 3, Decimal("13.00"), "较差", 2),
         ("helped", 1, Decimal("15.33"), "较差", 1),
         ("helped", 2, Decimal("18.71"), "较差", 1),
         ("helped", 3, Decimal("15.50"), "较差", 2),
@@ -413,7 +413,7 @@ def test_areas_totals_grades_and_ranks(run: assess.Assessment) -> None:
     helper2 = _result(run, 2, "helper")
     assert helper2.areas == {
         "leadership": Decimal("0.00"), "talent": Decimal("0.00"), "funds": Decimal("9.00"),
-        "industry": Decimal("0.00"), "labour": Decimal("8.00"), "pairs": Decimal("0.00"),
+        "industry": Decimal("0.00"), "labour": Decimal("8.00"), "pairs": Decimal("5.00"),
     }  # fmt: skip
 
 
@@ -427,4 +427,112 @@ def test_the_same_facts_give_the_same_json(run: assess.Assessment) -> None:
     result = assess.as_json(run, meta)["results"][1]
     assert result["indicators"][16] == {"code": "E17", "value": 4, "target": 4, "points": 8.0}
     summary = [result[k] for k in ("pairing", "side", "level", "total", "grade", "rank")]
-    assert summary == [2, "helper", "county-county", 17.0, "较差", 1]
+    assert summary == [2, "helper", "county-county", 22.0, "较差", 1]
+
+
+def _figure(raw: dict[str, Any], year: int = 2019) -> dict[int, float | None]:
+    """One computation of the library on the hand-built world: pairing → value."""
+    computation = framework._computation(raw, "test")
+    con, tables, clo, helped = assess.connect(world.facts())
+    ctx = library.Context(t=tables, year=year, closure=clo, helped=helped)
+    t = con.to_pyarrow(library.compute(ctx, computation).values)
+    return dict(sorted(zip(t["pairing"].to_pylist(), t["value"].to_pylist(), strict=True)))
+
+
+ARRIVED = {"function": "sum", "ledger": "fiscal_funds", "column": "arrived_fen"}
+SPENT = {"function": "sum", "ledger": "fiscal_funds", "column": "spent_fen"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (ARRIVED, {1: 4000.0, 2: 3500.0, 3: 500.0}),
+        ({**ARRIVED, "where": {"target_region_code": world.A}}, {1: 3500.0, 2: 3500.0}),
+        # 102 and 112 have an end (114 is of 2018)
+        ({"function": "count", "ledger": "placements", "where": {"end": {"empty": False}}}, {1: 2.0, 2: 2.0}),
+        ({"function": "distinct", "ledger": "placements", "column": "pairing"}, {1: 3.0, 2: 1.0, 3: 1.0}),
+        # only pairing 1 had funds arrive in 2018: the others have no figure (the runner's None)
+        ({"function": "growth", "of": ARRIVED}, {1: 2.0}),
+        ({"function": "total", "parts": [ARRIVED, SPENT]}, {1: 7500.0, 2: 6500.0, 3: 1000.0}),
+        (
+            {
+                "function": "mean",
+                "parts": [
+                    {"function": "share", "numerator": SPENT, "denominator": ARRIVED},
+                    {"function": "share", "numerator": ARRIVED, "denominator": ARRIVED},
+                ],
+            },
+            {1: (0.875 + 1) / 2, 2: (3000 / 3500 + 1) / 2, 3: 1.0},
+        ),
+        # people 1, 3, 4, 9 were registered poor on 1 January 2019 (2 and 5 had exited, 8 came later)
+        ({"function": "registry_poor"}, {1: 4.0, 2: 3.0, 3: 1.0}),
+        ({"function": "registry_exits"}, {1: 0.0, 2: 0.0, 3: 0.0}),
+        (
+            {"function": "people", "ledger": "placements", "date": "start", "unit": "person_times"},
+            {
+                1: 8.0,
+                2: 6.0,
+                3: 1.0,
+            },  # every verified placement: 101 102 104 107 111 112 (2), 105 (3), 113 (1)
+        ),
+        (
+            {"function": "people", "ledger": "placements", "date": "start", "accept_exited": False},
+            {1: 4.0, 2: 3.0, 3: 1.0},  # person 2 (exited in 2018) no longer counts
+        ),
+    ],
+)
+def test_library_functions(raw: dict[str, Any], expected: dict[int, float | None]) -> None:
+    assert _figure(raw) == expected
+
+
+def test_a_two_sided_framework_scores_each_side_on_its_own() -> None:
+    fws = framework.shipped()
+    run = assess.assess(world.facts(), [fws["ew-2021"]], 2019)
+    got = [(r.side, r.pairing, list(r.areas), r.total) for r in run.results]
+    assert [(side, pairing) for side, pairing, _, _ in got] == [
+        ("helped", 1), ("helped", 2), ("helped", 3), ("helper", 1), ("helper", 2), ("helper", 3)
+    ]  # fmt: skip
+    assert all(areas == ["leadership", "funds", "labour", "consumption"] for _, _, areas, _ in got)
+    helper1 = next(r for r in run.results if r.side == "helper" and r.pairing == 1)
+    assert [(v.code, v.value, v.target, v.points) for v in helper1.indicators] == [
+        ("H1", 0.0, 1.0, Decimal("0.00")),
+        ("H2", 0.0, 1.0, Decimal("0.00")),
+        ("H3", 4000.0, 2000.0, Decimal("20.00")),
+        ("H4", 4000.0, 8000.0, Decimal("10.00")),
+        ("H5", 5.0, 10.0, Decimal("10.00")),
+        ("H6", 0.0, None, Decimal("0.00")),
+    ]
+    assert helper1.total == Decimal("40.00") and helper1.grade == "较差"
+
+
+def test_pairing_coverage_of_poverty_counties_and_poor_villages() -> None:
+    tables = world.tables()
+    # county pair 3 (→ county B) ended in 2018; a poor village in A gets a village pair 5 under 2
+    pairings = tables["pairings"].to_pylist()
+    for row in pairings:
+        if row["pairing"] == 3:
+            row["end_year"] = 2018
+    pairings.append({**pairings[1], "pairing": 5, "parent": 2, "level": "village-village"})
+    regions = tables["regions"].to_pylist()
+    village = {key: None for key in regions[0]} | {"level": 5, "poor_village": True}
+    regions += [
+        {**village, "code": world.VA, "low": world.VA, "high": world.VA + 1},
+        {**village, "code": world.VA + 1, "low": world.VA + 1, "high": world.VA + 2},
+    ]
+    sides = tables["pairing_sides"].to_pylist()
+    sides.append(
+        {"pairing": 5, "side": "helped", "region_code": world.VA, "low": world.VA, "high": world.VA + 1}
+    )
+    changed = {
+        **tables,
+        "pairings": pa.Table.from_pylist(pairings, schema=tables["pairings"].schema),
+        "regions": pa.Table.from_pylist(regions, schema=tables["regions"].schema),
+        "pairing_sides": pa.Table.from_pylist(sides, schema=tables["pairing_sides"].schema),
+    }
+    con, t, clo, helped = assess.connect(Facts(changed))
+    ctx = library.Context(t=t, year=2019, closure=clo, helped=helped)
+    out = con.to_pyarrow(library.coverage(ctx).values)
+    got = dict(sorted(zip(out["pairing"].to_pylist(), out["value"].to_pylist(), strict=True)))
+    # pair 1: counties ½ (A paired, B's pair ended), villages ½ (one of two) → ½; pair 2 (A): 1 and
+    # ½ → ¾; pair 3 (B): its own pair ended → 0; pair 5 (the village): 1
+    assert got == {1: 0.5, 2: 0.75, 3: 0.0, 5: 1.0}

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,19 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 
 from tests.ledgers_world import People, make_people
 from tests.world import World
+from xiezuo.accounts.tokens import create_token
 from xiezuo.assessment import facts
 from xiezuo.assessment import snapshot as snapshots
 from xiezuo.assessment.engine.facts import SCHEMAS
 from xiezuo.assessment.models import Finding, IndicatorResult, Run, Score
 from xiezuo.core.models import AuditEntry
+from xiezuo.core.scope import SYSTEM
 from xiezuo.engagement.models import AgreementTarget
 from xiezuo.labour.ledgers import PLACEMENT_TYPE
 from xiezuo.labour.models import Placement
@@ -36,7 +41,12 @@ from xiezuo.ledgers.services import save_record
 from xiezuo.pairings.models import Pairing
 from xiezuo.registry.models import Member
 
-CHENGDE = 130800000000
+
+@pytest.fixture(autouse=True)
+def chinese() -> Iterator[None]:
+    # the command line speaks the default language; an earlier test may have left English active
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture
@@ -152,14 +162,16 @@ def test_assess_a_year_writes_the_run_and_answers_json(
         "target": 0.8,
         "points": 6.0,
     }
-    assert county["total"] == 8.0 and county["areas"]["labour"] == 4.0 and county["grade"] == "较差"
+    # 承德县 is a national poverty county paired by this very pair: full coverage (E20)
+    assert _indicator(county, "E20") == {"code": "E20", "value": 1, "target": 1, "points": 5.0}
+    assert county["total"] == 13.0 and county["areas"]["labour"] == 4.0 and county["grade"] == "较差"
     levels = {(r["side"], r["level"]) for r in data["results"]}
     assert ("helper", "province-prefecture") in levels and ("helped", "county-county") in levels
     # written back: one score per result, 22 indicators each, the refusals as findings
     assert Score.objects.filter(run=run).count() == len(data["results"])
     assert IndicatorResult.objects.filter(run=run).count() == 22 * len(data["results"])
     score = Score.objects.get(run=run, pairing_id=pair.pk, side="helper")
-    assert (score.total, score.grade, score.areas["labour"]) == (Decimal("8.00"), "较差", "4.00")
+    assert (score.total, score.grade, score.areas["labour"]) == (Decimal("13.00"), "较差", "4.00")
     refused = sorted(
         (f.reason, f.records)
         for f in Finding.objects.filter(run=run, indicator="E17", pairing_id=pair.pk, side="helper")
@@ -231,7 +243,34 @@ def test_results_to_a_workbook(placed: tuple[People, Pairing, dict[str, int]], t
     assert rows[0][7:10] == ("E1", "E2", "E3") and len(rows) == 7
     assert sorted({r[3] for r in rows[1:]}) == ["county-county", "township-township", "village-village"]
     helper = next(r for r in rows[1:] if r[2] == "helper")
-    assert helper[:7] == ("ew-2017-east", pair.pk, "helper", "county-county", 8.0, "较差", 1)
+    assert helper[:7] == ("ew-2017-east", pair.pk, "helper", "county-county", 13, "较差", 1)
     assert helper[7 + 16] == 4.0  # E17
     findings = list(book["核查发现"].iter_rows(values_only=True))
     assert ("E17", pair.pk, "helper", "outside_area", "warning", str(ids["outside"])) in findings
+
+
+def _api(world: World, username: str, run_id: int) -> tuple[int, dict[str, Any]]:
+    _, raw = create_token(actor=SYSTEM, user=world.user(username), name="test")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.get(f"/api/v1/assessment/runs/{run_id}")
+    return response.status_code, response.json()
+
+
+def test_the_api_serves_the_same_json_scoped(
+    world: World, placed: tuple[People, Pairing, dict[str, int]]
+) -> None:
+    _people, pair, _ids = placed
+    cli = _assess("--scope", "1308")
+    run_id = cli["run"]["id"]
+    status, national = _api(world, "national", run_id)
+    assert status == 200
+    assert json.dumps(national, sort_keys=True) == json.dumps(cli, sort_keys=True)
+    # 东丽区's coordinator sees the pairs with a side in 东丽区, not 天津 → 承德 above them
+    status, dongli = _api(world, "dongli", run_id)
+    assert status == 200 and dongli["run"] == cli["run"]
+    seen = {r["pairing"] for r in dongli["results"]}
+    assert pair.pk in seen and world.provincial.pk not in seen
+    assert [r for r in cli["results"] if r["pairing"] in seen] == dongli["results"]
+    # 宁波 helps elsewhere: the run does not exist for it, exactly like a missing one
+    assert _api(world, "ningbo", run_id) == (404, {"detail": "未找到。", "errors": []})
+    assert _api(world, "national", run_id + 1000) == (404, {"detail": "未找到。", "errors": []})

@@ -16,7 +16,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from xiezuo.api import ledgers, organisations, pairings, regions, registry, tokens
+from xiezuo.api import assessment, ledgers, organisations, pairings, regions, registry, tokens
 from xiezuo.api.auth import AUTH
 from xiezuo.core.scope import ScopeError
 
@@ -30,7 +30,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-for module in (regions, organisations, pairings, registry, tokens):
+for module in (regions, organisations, pairings, registry, tokens, assessment):
     api.add_router("/v1/", module.router)
 api.add_router("/v1/", ledgers.build())
 

@@ -162,11 +162,13 @@ def record_people() -> pa.Table:
     )
     strangers = f"SELECT DISTINCT id_hmac FROM ({rows}) q WHERE member IS NULL"
     numbered = f"SELECT id_hmac, ROW_NUMBER() OVER (ORDER BY id_hmac) AS n FROM ({strangers}) s"
+    # one row per ledger, record and person (a person named in two columns of a record is one
+    # person there); the verdict is "ok" only when every check of them on the record was
     sql = (
-        f"SELECT q.ledger, q.record_id, COALESCE(q.member, %s + k.n), "
-        f"CASE WHEN q.verify THEN q.ok ELSE NULL END "
+        f"SELECT q.ledger, q.record_id, COALESCE(q.member, %s + k.n) AS person, "
+        f"MIN(CASE WHEN NOT q.verify THEN NULL WHEN q.ok THEN 1 WHEN NOT q.ok THEN 0 END) "
         f"FROM ({rows}) q LEFT JOIN ({numbered}) k ON k.id_hmac = q.id_hmac AND q.member IS NULL "
-        f"ORDER BY q.ledger, q.record_id, 3"
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
     return _table("record_people", sql, [top])
 

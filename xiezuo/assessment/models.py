@@ -66,6 +66,7 @@ class IndicatorResult(models.Model):
     """One indicator of a pairing side in a run: value, target (null: none) and points."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="indicators")
+    framework = models.CharField(max_length=40, default="")
     pairing_id = models.BigIntegerField()
     side = models.CharField(max_length=8)
     indicator = models.CharField(max_length=16)
@@ -87,7 +88,7 @@ class IndicatorResult(models.Model):
 class Finding(models.Model):
     """Something an assessor must look at: refused records, a missing target or value, a stale check.
 
-    ``reason`` (code list ``assessment_finding``): not_registered, outside_area, not_poor_on_date,
+    ``reason``: not_registered, outside_area, not_poor_on_date,
     too_short, counted_already, stale_check, missing_target, bad_target, no_value. ``records``
     are the ledger record ids concerned (of the indicator's ledger).
     """

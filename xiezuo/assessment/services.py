@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,39 @@ def run_meta(run: Run) -> dict[str, Any]:
         "frameworks": [{"code": c, "version": v} for c, v in run.frameworks],
         "snapshot": run.snapshot,
     }
+
+
+def stored_json(run: Run, visible: set[int] | None = None) -> dict[str, Any]:
+    """A stored run as the same JSON the engine gives (``engine.as_json``), limited to the
+    pairings in ``visible`` (None: all); read in chunks, one query per table."""
+    results: dict[tuple[str, int, str], dict[str, Any]] = {}
+    scores = Score.objects.filter(run=run).order_by("framework", "side", "pairing_id")
+    for s in scores.iterator(chunk_size=BATCH):
+        if visible is None or s.pairing_id in visible:
+            results[(s.framework, s.pairing_id, s.side)] = {
+                "pairing": s.pairing_id,
+                "side": s.side,
+                "level": s.level,
+                "framework": s.framework,
+                "indicators": [],
+                "areas": {k: float(Decimal(v)) for k, v in s.areas.items()},
+                "total": float(s.total),
+                "grade": s.grade,
+                "rank": s.rank,
+            }
+    rows = IndicatorResult.objects.filter(run=run).order_by("id")
+    for i in rows.iterator(chunk_size=BATCH):
+        found = results.get((i.framework, i.pairing_id, i.side))
+        if found is not None:
+            found["indicators"].append(
+                {
+                    "code": i.indicator,
+                    "value": engine.number(i.value),
+                    "target": engine.number(i.target),
+                    "points": float(i.points),
+                }
+            )
+    return {"run": run_meta(run), "results": list(results.values())}
 
 
 def pick_frameworks(year: int, codes: Sequence[str] = ()) -> list[frameworks.Framework]:
@@ -150,6 +184,7 @@ def _write(run: Run, a: engine.Assessment) -> None:
         (
             IndicatorResult(
                 run=run,
+                framework=r.framework,
                 pairing_id=r.pairing,
                 side=r.side,
                 indicator=v.code,

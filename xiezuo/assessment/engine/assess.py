@@ -9,6 +9,7 @@ the same facts give the same output, byte for byte.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 
 from xiezuo.assessment.engine import library, scoring
 from xiezuo.assessment.engine.facts import Facts
-from xiezuo.assessment.engine.framework import Framework, Indicator
+from xiezuo.assessment.engine.framework import Computation, Framework, Indicator
 
 MONEY_ITEMS = frozenset({"fiscal_funds", "social_funds", "investment", "purchases"})
 SEVERITY = {
@@ -147,6 +148,45 @@ def _values(con: Any, computed: library.Computed) -> dict[int, float | None]:
     return dict(zip(t["pairing"].to_pylist(), t["value"].to_pylist(), strict=True))
 
 
+_Figures = tuple[float | None, dict[int, float | None], pa.Table | None]
+
+
+def _figures(
+    con: Any, ctx: library.Context, computation: Computation, cache: dict[tuple[str, int], _Figures]
+) -> _Figures:
+    """A computation's default, values and evidence for the context's year, computed once per run
+    (the two sides share many: E17 and W17 are the same figure seen from each side)."""
+    key = (json.dumps(computation, default=_plain, sort_keys=True), ctx.year)
+    if key not in cache:
+        computed = library.compute(ctx, computation)
+        ev_table = _execute(con, computed.evidence) if computed.evidence is not None else None
+        if ev_table is not None and computed.counted_in_evidence:
+            # one execution: the counted lines of the evidence are the value (one per person and
+            # pairing, or one per event for person-times)
+            values = _counted(ev_table)
+        else:
+            values = _values(con, computed)
+        cache[key] = (computed.absent, values, ev_table)
+    return cache[key]
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, Computation):
+        return {"function": obj.function, **obj.params}
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(type(obj))
+
+
+def _counted(evidence: pa.Table) -> dict[int, float | None]:
+    counted = (
+        evidence.filter(pc.is_null(evidence["reason"])).group_by("pairing").aggregate([("record", "count")])
+    )
+    return dict(
+        zip(counted["pairing"].to_pylist(), map(float, counted["record_count"].to_pylist()), strict=True)
+    )
+
+
 def _agreement_targets(con: Any, ctx: library.Context) -> dict[tuple[int, str], float]:
     """Each pairing's agreement target per item: its own agreement's where it has one, else the
     sum of its sub-pairings' (a provincial agreement already covers its county pairs)."""
@@ -174,11 +214,13 @@ def assess(
 ) -> Assessment:
     """Assess every pairing active in ``year`` (within ``scope``, pairing ids) under ``frameworks``."""
     con, tables, clo, helped = connect(facts, con)
-    ctx = library.Context(t=tables, year=year, closure=clo, helped=helped)
+    sizes = {name: table.num_rows for name, table in facts.tables.items()}
+    ctx = library.Context(t=tables, year=year, closure=clo, helped=helped, sizes=sizes)
     agreed = _agreement_targets(con, ctx)
     results: list[SideResult] = []
     findings: list[Finding] = []
     evidence: list[pa.Table] = []
+    cache: dict[tuple[str, int], _Figures] = {}
     for fw in frameworks:
         pairings = active_pairings(facts, year, fw.programmes, scope)
         ids = [p["pairing"] for p in pairings]
@@ -187,23 +229,21 @@ def assess(
             for side in fw.sides()
         }
         for ind in fw.indicators:
-            computed = library.compute(ctx, ind.computation)
-            values = _values(con, computed)
+            absent, values, ev_table = _figures(con, ctx, ind.computation, cache)
             last: dict[int, float | None] = {}
             if ind.target.rule == "last_year":
-                last = _values(con, library.compute(ctx.at(year - 1), ind.computation))
+                last = _figures(con, ctx.at(year - 1), ind.computation, cache)[1]
             for pid in ids:
-                value = values.get(pid, computed.absent)
-                target = _target(ind, pid, agreed, last, computed.absent)
+                value = values.get(pid, absent)
+                target = _target(ind, pid, agreed, last, absent)
                 points, problem = scoring.score(
                     ind.scoring.rule, ind.scoring.params, points=ind.points, value=value, target=target
                 )
                 by_side[ind.side][pid].indicators.append(Value(ind.code, value, target, points))
                 if problem:
                     findings.append(Finding(ind.code, pid, ind.side, problem, SEVERITY[problem]))
-            if computed.evidence is not None:
-                table = _execute(con, computed.evidence)
-                table = table.filter(pc.is_in(table["pairing"], pa.array(ids, pa.int64())))
+            if ev_table is not None:
+                table = ev_table.filter(pc.is_in(ev_table["pairing"], pa.array(ids, pa.int64())))
                 evidence.append(_tag(table, ind))
         for group in by_side.values():
             _finish(fw, list(group.values()))
@@ -303,14 +343,15 @@ def _finish(fw: Framework, group: list[SideResult]) -> None:
             r.rank = rank
 
 
+def number(v: float | None) -> float | int | None:
+    """A value as JSON shows it: whole numbers as integers, others to six decimals."""
+    if v is None:
+        return None
+    return int(v) if float(v).is_integer() else round(float(v), 6)
+
+
 def as_json(a: Assessment, run: Mapping[str, Any]) -> dict[str, Any]:
     """The issue's JSON: ``{"run": {...}, "results": [...]}``, one result per pairing side."""
-
-    def number(v: float | None) -> float | int | None:
-        if v is None:
-            return None
-        return int(v) if float(v).is_integer() else round(float(v), 6)
-
     return {
         "run": dict(run),
         "results": [

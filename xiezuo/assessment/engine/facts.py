@@ -18,7 +18,8 @@ Tables:
                      county, deep-poverty village, extremely poor township), poor village.
 ``pairings``         the pairing tree: ``pairing``, ``parent``, programme, level, years.
 ``pairing_sides``    each side member of a pairing as a region range (organisations: their region).
-``record_people``    the people named on ledger records, with the entry-time check's verdict.
+``record_people``    the people named on ledger records, with the entry-time check's verdict: one row
+                     per ledger, record and person.
 one table per ledger the record columns (``record`` is the ledger row id, ``pairing`` the lowest
                      pairing it concerns, ``year`` the year it counts for, ``side``, ``region_code``)
                      followed by that ledger's own columns (:data:`LEDGERS`).

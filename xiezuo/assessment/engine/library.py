@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis
@@ -43,6 +43,7 @@ class Context:
     year: int
     closure: ir.Table  # ancestor, descendant: every pairing and each pairing below it (itself too)
     helped: ir.Table  # pairing, low, high: the helped side of each pairing as code ranges
+    sizes: Mapping[str, int] = field(default_factory=dict)  # rows per fact table, where known
 
     def at(self, year: int) -> Context:
         return replace(self, year=year)
@@ -65,6 +66,9 @@ class Computed:
     values: ir.Table
     absent: float | None = 0.0
     evidence: ir.Table | None = None
+    counted_in_evidence: bool = False
+    """The value is the number of counted lines of the evidence (people indicators), so one
+    execution of the evidence gives both; a share keeps its numerator's evidence but not this."""
 
 
 def _where(t: ir.Table, where: Mapping[str, Any]) -> ir.Table:
@@ -107,8 +111,25 @@ def sum_(ctx: Context, *, ledger: str, column: str, where: Mapping[str, Any]) ->
     return Computed(_per_pairing(r, r[column].sum().fill_null(0)))
 
 
+def _watched(ctx: Context, base: ir.Table) -> ir.Table:
+    """(record, person) of ``base`` whose household was monitored on the date ``d``.
+
+    Computed from the records and the few monitored households alone, so the main chain of
+    joins is not evaluated twice; distinct, as a household may have overlapping episodes."""
+    m, p = ctx.t["monitoring"], ctx.t["people"]
+    watched = p.semi_join(m, p.household == m.household).select(p.person, p.household)
+    hit = base.join(watched, base.person == watched.person).select(
+        base.record, base.person, base.d, watched.household
+    )
+    hit = hit.join(
+        m, (hit.household == m.household) & (m.start <= hit.d) & (m.end.isnull() | (m.end > hit.d))
+    )
+    return hit.select(hit.record, hit.person).distinct().mutate(monitored=ibis.literal(True))
+
+
 def _verified(ctx: Context, x: ir.Table, accept_exited: bool) -> ir.Table:
     """``x`` (record, pairing, person, d …) with ``reason`` of the registry check (null = verified)."""
+    watched = _watched(ctx, x.select(x.record, x.person, x.d))
     p = ctx.t["people"]
     x = x.left_join(p, x.person == p.person).select(
         x,
@@ -126,13 +147,6 @@ def _verified(ctx: Context, x: ir.Table, accept_exited: bool) -> ir.Table:
     x = x.left_join(
         s, (x.household == s.household) & (s.start <= x.d) & (s.end.isnull() | (s.end > x.d))
     ).select(x, status=s.status)
-    m = ctx.t["monitoring"]
-    watched = (
-        x.join(m, (x.household == m.household) & (m.start <= x.d) & (m.end.isnull() | (m.end > x.d)))
-        .select(x.record, x.person)
-        .distinct()
-        .mutate(monitored=ibis.literal(True))
-    )
     x = x.left_join(watched, (x.record == watched.record) & (x.person == watched.person)).select(
         x, monitored=watched.monitored.fill_null(False)
     )
@@ -165,9 +179,9 @@ def people(
     t = _where(t.filter(t.year == ctx.year), where)
     base = t.select(t.record, t.pairing, d=t[date], e=t[end] if end else ibis.null("date"))
     rp = ctx.t["record_people"]
-    rp = rp.filter(rp.ledger == ledger).select(rp.record, rp.person, rp.checked_ok).distinct()
+    rp = rp.filter(rp.ledger == ledger).select(rp.record, rp.person, rp.checked_ok)
     x = base.join(rp, base.record == rp.record).select(base, rp.person, rp.checked_ok)
-    if verify:
+    if verify and ctx.sizes.get(ledger, 1) > 0:  # an empty ledger needs no registry joins
         x = _verified(ctx, x, accept_exited)
         x = x.mutate(verified=x.reason.isnull())
     else:
@@ -181,11 +195,28 @@ def people(
         x = x.mutate(reason=ibis.ifelse(x.reason.isnull() & (days < min_days), "too_short", x.reason))
     c = ctx.closure
     y = x.join(c, x.pairing == c.descendant).select(x, ancestor=c.ancestor)
+    ok = y.reason.isnull()
     if unit == "people":
+        # Once per person and pairing: the value counts distinct people; the evidence marks the
+        # person's first record (by date, then id) as counted and the others counted_already,
+        # found with a grouped minimum rather than a sorting window (cheaper at scale).
         who = y.person.fill_null(-y.record)
-        rank = ibis.row_number().over(group_by=[y.ancestor, who, y.reason.isnull()], order_by=[y.d, y.record])
-        y = y.mutate(reason=ibis.ifelse(y.reason.isnull() & (rank > 0), "counted_already", y.reason))
-    values = _per_pairing(y, y.reason.isnull().cast("int64").sum())
+        y = y.mutate(who=who, order=y.d.delta(ibis.date(1970, 1, 1), unit="day") * 10_000_000_000 + y.record)
+        values = (
+            y.filter(y.reason.isnull())
+            .group_by(pairing=y.ancestor)
+            .aggregate(value=y.who.nunique().cast("float64"))
+        )
+        good = y.filter(y.reason.isnull())
+        first = good.group_by([good.ancestor, good.who]).aggregate(first=good.order.min())
+        y = y.left_join(first, (y.ancestor == first.ancestor) & (y.who == first.who)).select(
+            y, first=first.first
+        )
+        y = y.mutate(
+            reason=ibis.ifelse(y.reason.isnull() & (y.order != y.first), "counted_already", y.reason)
+        )
+    else:
+        values = _per_pairing(y, ok.cast("int64").sum())
     evidence = y.select(
         pairing=y.ancestor,
         record=y.record,
@@ -194,11 +225,13 @@ def people(
         checked_ok=y.checked_ok,
         verified=y.verified,
     )
-    return Computed(values, 0.0, evidence)
+    return Computed(values, 0.0, evidence, counted_in_evidence=True)
 
 
 def _ratio(num: Computed, den: Computed) -> ir.Table:
-    a, b = num.values, den.values
+    # a view: numerator and denominator may be the very same expression (a share of a figure in
+    # itself), which ibis would otherwise take for an ambiguous self-join
+    a, b = num.values.view(), den.values
     j = b.left_join(a, a.pairing == b.pairing).select(
         pairing=b.pairing, n=a.value.fill_null(num.absent or 0), d=b.value
     )
@@ -233,14 +266,23 @@ def _in_deep(ctx: Context, t: ir.Table, column: str) -> ir.Table:
     return t.semi_join(deep, (t[column] >= deep.low) & (t[column] < deep.high))
 
 
-def _helped_people(ctx: Context, on: ir.DateScalar) -> ir.Table:
-    """(pairing, person, region_code, household) of the helped area's members on a date."""
-    p, h, c = ctx.t["people"], ctx.helped, ctx.closure
+def _poor_places(ctx: Context) -> ir.Table:
+    """(region_code, poor, exits): per village, the members whose household was registered poor on
+    1 January (and had not left it), and how many of them exited in the year. Grouped by place
+    before any range join, so that the joins with the pairings' areas see villages, not people."""
+    p, s, on = ctx.t["people"], ctx.t["statuses"], ctx.jan1
     p = p.filter(p.left_on.isnull() | (p.left_on > on), p.entered_on.isnull() | (p.entered_on <= on))
-    top = h.join(c, (h.pairing == c.ancestor) & (c.ancestor == c.descendant)).select(h.pairing, h.low, h.high)
-    return p.join(top, (p.region_code >= top.low) & (p.region_code < top.high)).select(
-        top.pairing, p.person, p.region_code, p.household, p.exit_year
-    )
+    poor = s.filter(s.start <= on, s.end.isnull() | (s.end > on), s.status.isin(list(POOR)))
+    p = p.semi_join(poor, p.household == poor.household)
+    exited = (p.exit_year == ctx.year).fill_null(False).cast("int64")
+    return p.group_by(p.region_code).aggregate(poor=p.count(), exits=exited.sum())
+
+
+def _per_pairing_area(ctx: Context, places: ir.Table) -> ir.Table:
+    """(pairing, poor, exits) summed over each pairing's helped area."""
+    h = ctx.helped
+    j = places.join(h, (places.region_code >= h.low) & (places.region_code < h.high))
+    return j.group_by(pairing=h.pairing).aggregate(poor=j.poor.sum(), exits=j.exits.sum())
 
 
 def tilt(ctx: Context, *, ledger: str, column: str, region: str, where: Mapping[str, Any]) -> Computed:
@@ -248,38 +290,64 @@ def tilt(ctx: Context, *, ledger: str, column: str, region: str, where: Mapping[
     spent = r.group_by(pairing=r.ancestor).aggregate(total=r[column].sum().cast("float64"))
     d = _in_deep(ctx, r, region)
     deep_spent = d.group_by(pairing=d.ancestor).aggregate(deep=d[column].sum().cast("float64"))
-    poor = _registered_poor(ctx)
-    all_poor = poor.group_by(poor.pairing).aggregate(n=poor.count().cast("float64"))
-    dp = _in_deep(ctx, poor, "region_code")
-    deep_poor = dp.group_by(dp.pairing).aggregate(dn=dp.count().cast("float64"))
+    places = _poor_places(ctx)
+    everyone = _per_pairing_area(ctx, places)
+    deep_people = _per_pairing_area(ctx, _in_deep(ctx, places, "region_code"))
     j = spent.left_join(deep_spent, spent.pairing == deep_spent.pairing).select(
         spent.pairing, spent.total, deep=deep_spent.deep.fill_null(0.0)
     )
-    j = j.left_join(all_poor, j.pairing == all_poor.pairing).select(j, n=all_poor.n)
-    j = j.left_join(deep_poor, j.pairing == deep_poor.pairing).select(j, dn=deep_poor.dn.fill_null(0.0))
+    j = j.left_join(everyone, j.pairing == everyone.pairing).select(j, n=everyone.poor.cast("float64"))
+    j = j.left_join(deep_people, j.pairing == deep_people.pairing).select(
+        j, dn=deep_people.poor.cast("float64").fill_null(0.0)
+    )
     ok = (j.total > 0) & (j.n > 0) & (j.dn > 0)
     value = ibis.ifelse(ok, (j.deep / j.total) / (j.dn / j.n), ibis.null("float64"))
     return Computed(j.select(j.pairing, value=value), None)
 
 
-def _registered_poor(ctx: Context) -> ir.Table:
-    """Members of the helped area whose household was registered poor on 1 January."""
-    x = _helped_people(ctx, ctx.jan1)
-    s = ctx.t["statuses"]
-    on = ctx.jan1
-    poor = s.filter(s.start <= on, s.end.isnull() | (s.end > on), s.status.isin(list(POOR)))
-    return x.semi_join(poor, x.household == poor.household)
-
-
 def registry_poor(ctx: Context) -> Computed:
-    x = _registered_poor(ctx)
-    return Computed(x.group_by(x.pairing).aggregate(value=x.count().cast("float64")))
+    x = _per_pairing_area(ctx, _poor_places(ctx))
+    return Computed(x.select(x.pairing, value=x.poor.cast("float64")))
 
 
 def registry_exits(ctx: Context) -> Computed:
-    x = _registered_poor(ctx)
-    x = x.filter(x.exit_year == ctx.year)
-    return Computed(x.group_by(x.pairing).aggregate(value=x.count().cast("float64")))
+    x = _per_pairing_area(ctx, _poor_places(ctx))
+    return Computed(x.select(x.pairing, value=x.exits.cast("float64")))
+
+
+def _active(ctx: Context) -> ir.Table:
+    p = ctx.t["pairings"]
+    return p.filter(p.start_year <= ctx.year, p.end_year.isnull() | (p.end_year >= ctx.year))
+
+
+def _coverage_of(ctx: Context, places: ir.Table) -> ir.Table:
+    """(pairing, value): the share of ``places`` (code) in each pairing's helped area that are the
+    helped side of the pairing itself or of an active pairing below it."""
+    c, s, h = ctx.closure, ctx.t["pairing_sides"], ctx.helped
+    active = _active(ctx)
+    below = c.join(active, c.descendant == active.pairing).select(c.ancestor, c.descendant)
+    helped = s.filter(s.side == "helped")
+    paired = below.join(helped, below.descendant == helped.pairing).select(
+        below.ancestor, code=helped.region_code
+    )
+    inside = places.join(h, (places.code >= h.low) & (places.code < h.high))
+    inside = inside.select(ancestor=h.pairing, code=places.code).distinct()
+    covered = inside.semi_join(paired, (inside.ancestor == paired.ancestor) & (inside.code == paired.code))
+    total = inside.group_by(inside.ancestor).aggregate(n=inside.count())
+    done = covered.group_by(covered.ancestor).aggregate(k=covered.count())
+    j = total.left_join(done, total.ancestor == done.ancestor)
+    return j.select(pairing=total.ancestor, value=(done.k.fill_null(0) / total.n).cast("float64"))
+
+
+def coverage(ctx: Context) -> Computed:
+    """E20: the mean of the shares of national poverty counties with an active county pair and of
+    poor villages with a village, enterprise or organisation pair, in the helped area (a part
+    with no such places is left out of the mean; neither: no figure)."""
+    r = ctx.t["regions"]
+    counties = r.filter(r.poverty_county, r.level == 3).select(r.code)
+    villages = r.filter(r.poor_village, r.level == 5).select(r.code)
+    u = ibis.union(_coverage_of(ctx, counties), _coverage_of(ctx, villages), distinct=False)
+    return Computed(u.group_by(u.pairing).aggregate(value=u.value.mean()), None)
 
 
 def manual(ctx: Context, *, note: str) -> Computed:
@@ -300,6 +368,7 @@ FUNCTIONS: Mapping[str, Callable[..., Computed]] = {
     "tilt": tilt,
     "registry_poor": registry_poor,
     "registry_exits": registry_exits,
+    "coverage": coverage,
     "manual": manual,
 }
 

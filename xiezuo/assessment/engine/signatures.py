@@ -62,6 +62,8 @@ SIGNATURES: Mapping[str, Mapping[str, Param]] = {
     # the helped area's registry: people registered poor at the start of the year, exits in the year
     "registry_poor": {},
     "registry_exits": {},
+    # poverty counties with a county pair and poor villages with a pair, in the helped area
+    "coverage": {},
     # not computed from the facts (yet): reported without a value, scored 0, a finding asks for it
     "manual": {"note": _p("text", "")},
 }
