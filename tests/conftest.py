@@ -53,6 +53,35 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
+# Modules whose tests start processes (workers, the demo, commands, kills), load big files or a
+# PostgreSQL-sized registry: outside the fast lane (`bin/check --fast`), inside the default suite.
+HEAVY_MODULES = frozenset(
+    {
+        "test_registry_committed",
+        "test_demo",
+        "test_cli_settings",
+        "test_job_workers",
+        "test_synth_registry",
+        "test_sqlite_writer",
+        "test_registry_sealer",
+        "test_tabular_hostile",
+        "test_tabular_fuzz",
+    }
+)
+# Fixtures that start a live site or a browser: their tests are heavy wherever they are.
+HEAVY_FIXTURES = frozenset({"live_server_url", "browser", "page"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of the fast lane's exclusions ``heavy`` (``-m "not heavy"`` leaves them out)."""
+    for item in items:
+        module = getattr(item, "module", None)
+        name = module.__name__.rsplit(".", 1)[-1] if module is not None else ""
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if name in HEAVY_MODULES or fixtures & HEAVY_FIXTURES or item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.heavy)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

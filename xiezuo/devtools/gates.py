@@ -3,6 +3,7 @@
     python -m xiezuo.devtools.gates                   # all gates
     python -m xiezuo.devtools.gates --only lint       # ruff, mypy, migrations, OpenAPI
     python -m xiezuo.devtools.gates --only sqlite -k regions -- -x --durations=5
+    python -m xiezuo.devtools.gates --fast            # ruff, and the tests not marked heavy, on SQLite
 
 Gates: ruff check, ruff format --check, mypy, makemigrations --check, OpenAPI schema against the
 committed ``openapi.json``, the test suite on SQLite, the test suite on a throwaway PostgreSQL
@@ -232,10 +233,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["lint", "sqlite", "postgres"], help="run one group of gates")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression")
     parser.add_argument("--serial", action="store_true", help="run the two test suites one after the other")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="ruff, then the tests not marked heavy (no processes, live site, big loads) on SQLite",
+    )
     opts = parser.parse_args(args)
     signal.signal(signal.SIGTERM, _cancel)
 
-    pytest_args = [*(["-k", opts.keyword] if opts.keyword else []), *extra]
+    pytest_args = [
+        *(["-k", opts.keyword] if opts.keyword else []),
+        *(["-m", "not heavy"] if opts.fast else []),
+        *extra,
+    ]
     results: list[Result] = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="xiezuo-check-") as tmp:
@@ -256,11 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         ]
         side_by_side = opts.only is None and not opts.serial and (os.cpu_count() or 1) >= 2
         groups: list[list[tuple[str, Callable[[], tuple[bool, str]]]]] = {
+            "fast": [[g] for g in lint[:2]] + [tests[:1]],
             None: [[g] for g in lint] + ([tests] if side_by_side else [[t] for t in tests]),
             "lint": [[g] for g in lint],
             "sqlite": [tests[:1]],
             "postgres": [tests[1:]],
-        }[opts.only]
+        }["fast" if opts.fast else opts.only]
         for group in groups:
             if len(group) == 1:
                 results.append(_run_gate(*group[0], prefix=""))
