@@ -81,8 +81,8 @@ def test_people_are_checked_against_the_registry_with_reasons(world: World, regi
         (p.poor[0], dt.date(2019, 3, 1), True, "match"),
         (p.exited[0], dt.date(2019, 3, 1), True, "match_exited"),
         (p.dead[0], dt.date(2019, 3, 1), False, "dead"),
-        (p.outside[0], dt.date(2019, 3, 1), False, "outside_area"),
-        (p.unknown[0], dt.date(2019, 3, 1), False, "not_registered"),
+        (p.outside[0], dt.date(2019, 3, 1), False, "not_verified"),
+        (p.unknown[0], dt.date(2019, 3, 1), False, "not_verified"),
         (p.poor[1], dt.date(2013, 5, 1), False, "not_poor_on_date"),
     ]
     for number, start, ok, reason in cases:
@@ -92,7 +92,8 @@ def test_people_are_checked_against_the_registry_with_reasons(world: World, regi
         assert (check.ok, check.reason, check.on_date) == (ok, reason, start)
         assert rec.flagged is (not ok)
         assert check.id_masked == number[:6] + "*" * 10 + number[-2:]
-        assert (check.member_id is None) == (reason == "not_registered")
+        # the member registered elsewhere stays linked (never shown); an unknown person has none
+        assert (check.member_id is None) == (number == p.unknown[0])
     # every check is logged as access to personal data, with the count
     entries = AuditEntry.objects.filter(action="registry.check", actor__username="chengdexian")
     assert [e.batch["people"] for e in entries] == [1] * 6
@@ -537,13 +538,13 @@ def test_pages_list_detail_form_and_rollup(world: World, registry_people: People
     clerk = Client()
     clerk.force_login(world.user("chengdexian"))
     page = clerk.get(f"/ledgers/{PLACEMENTS}/?year=2019").content.decode()
-    assert f'data-record="{rec.pk}"' in page and "不在建档立卡库中" in page and 'data-total="1"' in page
+    assert f'data-record="{rec.pk}"' in page and "未通过核验（受帮扶地区建档立卡库中无此人）" in page and 'data-total="1"' in page
     detail = clerk.get(f"/ledgers/{PLACEMENTS}/{rec.pk}/").content.decode()
     assert registry_people.unknown[0][:6] + "**********" in detail
     helper = Client()
     helper.force_login(world.user("dongli"))
     detail = helper.get(f"/ledgers/{PLACEMENTS}/{rec.pk}/").content.decode()
-    assert "不在建档立卡库中" in detail and registry_people.unknown[0][:6] + "**********" not in detail
+    assert "未通过核验（受帮扶地区建档立卡库中无此人）" in detail and registry_people.unknown[0][:6] + "**********" not in detail
     response = clerk.post(
         f"/ledgers/{PLACEMENTS}/new/",
         {
@@ -758,4 +759,4 @@ def test_synth_ledgers_writes_import_ready_sheets_same_seed_same_rows(
     }
     assert Placement.objects.filter(flagged=True).count() == 3
     reasons = set(PersonCheck.objects.filter(ledger=PLACEMENTS, ok=False).values_list("reason", flat=True))
-    assert reasons == {"not_registered"}
+    assert reasons == {"not_verified"}
