@@ -135,7 +135,7 @@ def four_eyes(user: Any, period: Period, action: str) -> str | None:
     if this_round.filter(actor_id=user.pk).exists():
         return "four_eyes_earlier_step"
     model = types.get(period.ledger).model
-    entered = model.objects.filter(  # type: ignore[attr-defined]
+    entered = model.objects.filter(
         pairing_id=period.pairing_id,
         side=period.side,
         year=period.year,
