@@ -386,6 +386,12 @@ def ledger_routes() -> list[Route]:
             page_rule(sees_ledger),
         ),
         Route(
+            "web:pairing_rollup_export",
+            "GET",
+            lambda w: f"/pairings/{target_pairing(w).pk}/rollup/2019/export.xlsx",
+            page_rule(sees_ledger),
+        ),
+        Route(
             "web:labour_match",
             "GET",
             lambda w: (
