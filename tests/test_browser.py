@@ -442,7 +442,7 @@ def test_a_clerk_enters_a_placement_by_form_sees_the_check_and_the_pairing_figur
     page.get_by_role("button", name="保存").click()
     page.locator("[data-people]").wait_for()
     assert page.locator("[data-check]").get_attribute("data-check") == "fail"
-    assert "不在建档立卡库中" in page.locator("[data-people]").inner_text()
+    assert "未通过核验" in page.locator("[data-people]").inner_text()
     assert nobody[:6] + "**********" + nobody[-2:] in page.locator("[data-people]").inner_text()
     assert "3,500.50" in page.locator("[data-fields]").inner_text()
     open_page(page, "/ledgers/placements/?year=2019")

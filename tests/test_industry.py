@@ -458,8 +458,8 @@ def test_beneficiaries_are_checked_against_the_registry(world: World, registry_p
         (True, "match_exited", dt.date(2019, 5, 1)),
         (True, "match", dt.date(2019, 12, 20)),
         (False, "dead", dt.date(2019, 3, 1)),
-        (False, "outside_area", dt.date(2019, 3, 1)),
-        (False, "not_registered", dt.date(2019, 12, 20)),
+        (False, "not_verified", dt.date(2019, 3, 1)),
+        (False, "not_verified", dt.date(2019, 12, 20)),
     ]
     assert (
         list(Beneficiary.objects.order_by("id").values_list("flagged", flat=True)) == [False] * 4 + [True] * 3

@@ -542,8 +542,8 @@ def test_import_of_a_messy_sheet_and_the_registry_checks(
         people.poor[0]: ("match", False, "organised", "to_partner", "pending", 420_000),
         people.poor[1]: ("match", False, "workshop", "near_home", "none", 150_000),
         people.exited[0]: ("match_exited", False, "job_fair", "in_province", "none", 330_000),
-        people.outside[0]: ("outside_area", True, "self_found", "other", "none", 500_000),
-        people.unknown[0]: ("not_registered", True, "targeted", "to_partner", "pending", 380_000),
+        people.outside[0]: ("not_verified", True, "self_found", "other", "none", 500_000),
+        people.unknown[0]: ("not_verified", True, "targeted", "to_partner", "pending", 380_000),
         people.dead[0]: ("dead", True, "organised", "to_partner", "pending", 400_000),
     }
     assert by_person == {cipher.hmac(k): v for k, v in expect.items()}

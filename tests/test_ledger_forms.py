@@ -19,7 +19,7 @@ from xiezuo.core.models import AuditEntry
 from xiezuo.core.scope import SYSTEM
 from xiezuo.funds.models import FiscalFund
 from xiezuo.labour.models import Placement
-from xiezuo.ledgers import services, types
+from xiezuo.ledgers import periods, services, types
 from xiezuo.ledgers.models import PersonCheck
 
 
@@ -201,9 +201,9 @@ def test_a_locked_records_form_says_so_and_changes_nothing(world: World) -> None
         },
         via="web",
     )
-    period = services.get_period("fiscal_funds", pair, "helper", 2019)
+    period = periods.get_period("fiscal_funds", pair, "helper", 2019)
     while not period.locked:
-        services.advance_period(period, actor=system, note="test", via="demo")
+        periods.advance_period(period, actor=system, note="test", via="demo")
     web = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     web.force_login(helper)
     page = web.get(f"/ledgers/fiscal_funds/{record.pk}/edit/").content.decode()

@@ -23,7 +23,7 @@ from xiezuo.core.models import AuditEntry
 from xiezuo.core.scope import SYSTEM, ScopeError
 from xiezuo.funds.models import FiscalFund
 from xiezuo.labour.models import Placement
-from xiezuo.ledgers import services, types
+from xiezuo.ledgers import periods, services, types
 from xiezuo.ledgers.importing import import_ledger
 from xiezuo.ledgers.models import Attachment, PeriodAction, PersonCheck
 from xiezuo.ledgers.rollup import rollup
@@ -81,8 +81,8 @@ def test_people_are_checked_against_the_registry_with_reasons(world: World, regi
         (p.poor[0], dt.date(2019, 3, 1), True, "match"),
         (p.exited[0], dt.date(2019, 3, 1), True, "match_exited"),
         (p.dead[0], dt.date(2019, 3, 1), False, "dead"),
-        (p.outside[0], dt.date(2019, 3, 1), False, "outside_area"),
-        (p.unknown[0], dt.date(2019, 3, 1), False, "not_registered"),
+        (p.outside[0], dt.date(2019, 3, 1), False, "not_verified"),
+        (p.unknown[0], dt.date(2019, 3, 1), False, "not_verified"),
         (p.poor[1], dt.date(2013, 5, 1), False, "not_poor_on_date"),
     ]
     for number, start, ok, reason in cases:
@@ -92,7 +92,8 @@ def test_people_are_checked_against_the_registry_with_reasons(world: World, regi
         assert (check.ok, check.reason, check.on_date) == (ok, reason, start)
         assert rec.flagged is (not ok)
         assert check.id_masked == number[:6] + "*" * 10 + number[-2:]
-        assert (check.member_id is None) == (reason == "not_registered")
+        # the member registered elsewhere stays linked (never shown); an unknown person has none
+        assert (check.member_id is None) == (number == p.unknown[0])
     # every check is logged as access to personal data, with the count
     entries = AuditEntry.objects.filter(action="registry.check", actor__username="chengdexian")
     assert [e.batch["people"] for e in entries] == [1] * 6
@@ -226,14 +227,14 @@ def test_approval_steps_lock_the_period_and_unlock_on_request(world: World, regi
     values = placement(pair, registry_people.poor[0], dt.date(2019, 2, 1))
     rec = save(PLACEMENTS, "chengdexian", values, world)
     assert rec.period_no == 1
-    period = services.get_period(PLACEMENTS, pair, "helped", 2019, 1)
+    period = periods.get_period(PLACEMENTS, pair, "helped", 2019, 1)
     clerk, coordinator, helper = world.user("chengdexian"), world.user("chengde"), world.user("dongli")
-    assert not services.may_advance(coordinator, period)  # the county submits first
-    assert not services.may_advance(helper, period)
-    services.advance_period(period, actor=clerk, note="一季度")
+    assert not periods.may_advance(coordinator, period)  # the county submits first
+    assert not periods.may_advance(helper, period)
+    periods.advance_period(period, actor=clerk, note="一季度")
     assert (period.state, period.step, period.locked) == ("submitted", 1, False)
-    assert not services.may_advance(clerk, period)
-    services.advance_period(period, actor=coordinator)
+    assert not periods.may_advance(clerk, period)
+    periods.advance_period(period, actor=coordinator)
     assert (period.state, period.step, period.locked) == ("approved", 2, True)
     with pytest.raises(services.RecordInvalid) as exc:
         save(PLACEMENTS, "chengdexian", placement(pair, registry_people.poor[1], dt.date(2019, 3, 1)), world)
@@ -256,7 +257,7 @@ def test_approval_steps_lock_the_period_and_unlock_on_request(world: World, regi
         services.add_period_attachment(
             period, actor=helper, kind="stamped_scan", upload=SimpleUploadedFile("x.pdf", b"%PDF")
         )
-    assert not services.may_grant_unlock(coordinator, period)  # nobody has asked yet
+    assert not periods.may_grant_unlock(coordinator, period)  # nobody has asked yet
     # another quarter stays open
     assert (
         save(
@@ -264,9 +265,9 @@ def test_approval_steps_lock_the_period_and_unlock_on_request(world: World, regi
         ).period_no
         == 2
     )
-    assert not services.may_grant_unlock(clerk, period)
-    services.request_unlock(period, actor=clerk, reason="补录一名务工人员")
-    services.grant_unlock(period, actor=coordinator, note="同意")
+    assert not periods.may_grant_unlock(clerk, period)
+    periods.request_unlock(period, actor=clerk, reason="补录一名务工人员")
+    periods.grant_unlock(period, actor=coordinator, note="同意")
     assert (period.state, period.step, period.locked, period.unlock_requested) == ("open", 0, False, False)
     assert (
         save(
@@ -285,10 +286,10 @@ def test_approval_steps_lock_the_period_and_unlock_on_request(world: World, regi
 
 def test_a_municipality_without_a_prefecture_office_is_approved_by_its_province(world: World) -> None:
     pair = world.pairing("120110", "130821")
-    period = services.get_period(FUNDS, pair, "helper", 2019)
-    services.advance_period(period, actor=world.user("dongli"))
-    services.advance_period(period, actor=world.user("tianjin"))  # reviews (city level) as the province
-    services.advance_period(period, actor=world.user("tianjin"))
+    period = periods.get_period(FUNDS, pair, "helper", 2019)
+    periods.advance_period(period, actor=world.user("dongli"))
+    periods.advance_period(period, actor=world.user("tianjin"))  # reviews (city level) as the province
+    periods.advance_period(period, actor=world.user("national"))  # four eyes: another official approves
     assert period.locked
     with pytest.raises(services.RecordInvalid):
         save(FUNDS, "dongli", fund(pair, "TJ-9", "county", 1), world)
@@ -537,13 +538,13 @@ def test_pages_list_detail_form_and_rollup(world: World, registry_people: People
     clerk = Client()
     clerk.force_login(world.user("chengdexian"))
     page = clerk.get(f"/ledgers/{PLACEMENTS}/?year=2019").content.decode()
-    assert f'data-record="{rec.pk}"' in page and "不在建档立卡库中" in page and 'data-total="1"' in page
+    assert f'data-record="{rec.pk}"' in page and "未通过核验" in page and 'data-total="1"' in page
     detail = clerk.get(f"/ledgers/{PLACEMENTS}/{rec.pk}/").content.decode()
     assert registry_people.unknown[0][:6] + "**********" in detail
     helper = Client()
     helper.force_login(world.user("dongli"))
     detail = helper.get(f"/ledgers/{PLACEMENTS}/{rec.pk}/").content.decode()
-    assert "不在建档立卡库中" in detail and registry_people.unknown[0][:6] + "**********" not in detail
+    assert "未通过核验" in detail and registry_people.unknown[0][:6] + "**********" not in detail
     response = clerk.post(
         f"/ledgers/{PLACEMENTS}/new/",
         {
@@ -678,10 +679,10 @@ def test_ledgers_both_sides_keep_go_to_the_writers_side_with_their_own_periods(w
         "helped",
         full_code("130821"),
     )
-    helped_period = services.get_period("visits", pair, "helped", 2019)
-    services.advance_period(helped_period, actor=world.user("chengdexian"))
-    services.advance_period(helped_period, actor=world.user("chengde"))
-    services.advance_period(helped_period, actor=world.user("chengde"))
+    helped_period = periods.get_period("visits", pair, "helped", 2019)
+    periods.advance_period(helped_period, actor=world.user("chengdexian"))
+    periods.advance_period(helped_period, actor=world.user("chengde"))
+    periods.advance_period(helped_period, actor=world.user("national"))
     assert helped_period.locked
     with pytest.raises(services.RecordInvalid) as exc:
         save(
@@ -758,4 +759,4 @@ def test_synth_ledgers_writes_import_ready_sheets_same_seed_same_rows(
     }
     assert Placement.objects.filter(flagged=True).count() == 3
     reasons = set(PersonCheck.objects.filter(ledger=PLACEMENTS, ok=False).values_list("reason", flat=True))
-    assert reasons == {"not_registered"}
+    assert reasons == {"not_verified"}

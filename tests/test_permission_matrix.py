@@ -254,6 +254,33 @@ FIRST_STEP = {"in": {"national", "chengdexian"}, "out": {"national"}}
 STEP_TAKERS = {"in": {"national", "chengdexian", "chengde"}, "out": {"national"}}
 
 
+# Four eyes (issue 21): the fixture has the national coordinator submit the 2019 training-session
+# period of each target pairing. The review is then 承德市's coordinator's for the in pairing; the
+# national coordinator may take it by role but took the step before, so is refused with 403.
+REVIEWERS = {"in": {"chengde"}, "out": set()}
+SUBMITTER = "national"
+
+
+def four_eyes_rule(allowed: int, anonymous: int) -> Callable[[User | None, str], int]:
+    def rule(user: User | None, where: str) -> int:
+        if user is None:
+            return anonymous
+        if user.username in REVIEWERS[where]:
+            return allowed
+        return 403 if user.username == SUBMITTER else 404
+
+    return rule
+
+
+def review_body(where: str) -> dict[str, Any]:
+    return {
+        "ledger": "training_sessions",
+        "side": "helped",
+        "pairing": target_pairing(where).pk,
+        "year": 2019,
+    }
+
+
 # The generic ledger endpoints run for an account that may write, one that may only read elsewhere,
 # one without business rights, and anonymous: the full matrix of the two ledgers above covers the rest.
 GENERIC_USERS: tuple[str | None, ...] = ("chengdexian", "dongli", "sysadmin", None)
@@ -345,6 +372,13 @@ def ledger_routes() -> list[Route]:
             },
         ),
         Route(
+            "web:ledger_period_action",
+            "POST",
+            lambda w: "/ledgers/periods/advance/",
+            four_eyes_rule(302, 302),
+            body=review_body,
+        ),
+        Route(
             "web:ledger_period_attach",
             "POST",
             lambda w: "/ledgers/periods/attach/",
@@ -380,6 +414,14 @@ def ledger_routes() -> list[Route]:
             # the labour staff of a county on the pairing's helped side (written out: 承德县's clerk,
             # 承德市's coordinator); the out pair's helped side is a province with no county staff
             page_rule(lambda u, w: w == "in" and u.username in {"chengdexian", "chengde"}),
+        ),
+        Route(
+            "POST /api/v1/periods/{action}",
+            "POST",
+            lambda w: "/api/v1/periods/advance",
+            four_eyes_rule(200, 401),
+            body=review_body,
+            api=True,
         ),
         Route("GET /api/v1/ledgers", "GET", lambda w: "/api/v1/ledgers", api_rule(anyone), api=True),
         Route(
@@ -942,6 +984,19 @@ def other_token(world: World) -> None:
             sha256="0" * 64,
         )
         att.file.save("receipt.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    from xiezuo.ledgers import periods
+
+    for where in WHERE:
+        periods.take_action(
+            "advance",
+            actor=national,
+            ltype=ledger_types.get("training_sessions"),
+            pairing=target_pairing(where),
+            side="helped",
+            year=2019,
+            period_no=0,
+            via="demo",
+        )
     folder = Path(settings.MEDIA_ROOT) / "imports" / "matrix"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "registry.csv").write_text("户编号\n", encoding="utf-8")

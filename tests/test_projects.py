@@ -432,8 +432,8 @@ def test_beneficiaries_are_checked_against_the_registry_on_the_project_start(
         "poor": (True, "match", started),
         "exited": (True, "match_exited", started),
         "dead": (False, "dead", started),
-        "outside": (False, "outside_area", started),
-        "unknown": (False, "not_registered", started),
+        "outside": (False, "not_verified", started),
+        "unknown": (False, "not_verified", started),
     }
     assert {label: Beneficiary.objects.get(pk=r.pk).flagged for label, r in records.items()} == {
         "poor": False,
@@ -507,7 +507,7 @@ def test_synthetic_projects_follow_the_funds_and_pass_the_rules(
     assert Project.objects.count() == len(first["projects"])
     assert Beneficiary.objects.count() == len(first["project_beneficiaries"])
     reasons = set(PersonCheck.objects.filter(ledger="project_beneficiaries").values_list("reason", flat=True))
-    assert reasons <= {"match", "match_exited", "match_monitored", "not_registered", "not_poor_on_date"}
+    assert reasons <= {"match", "match_exited", "match_monitored", "not_verified", "not_poor_on_date"}
 
 
 def test_projects_alone_make_their_own_numbers(world: World) -> None:

@@ -282,8 +282,8 @@ def test_participants_are_checked_against_the_registry_on_the_training_date(
         (people.poor[0], True, "match"),
         (people.exited[0], True, "match_exited"),
         (people.dead[0], False, "dead"),
-        (people.outside[0], False, "outside_area"),
-        (people.unknown[0], False, "not_registered"),
+        (people.outside[0], False, "not_verified"),
+        (people.unknown[0], False, "not_verified"),
         (people.monitored[0], True, "match_exited"),  # exited 2019-01-01, monitored only from 2021
     ]
     for person, ok, reason in cases:
@@ -444,7 +444,7 @@ def test_import_messy_session_and_roster_sheets(world: World, people: People, tm
     reasons = sorted(
         PersonCheck.objects.filter(ledger="training_participants").values_list("reason", flat=True)
     )
-    assert reasons == ["match", "match", "match", "not_registered"]
+    assert reasons == ["match", "match", "match", "not_verified"]
 
     again = import_ledger("training_participants", roster, actor=world.user("chengdexian"), pairing=county)
     assert again.counts() == {
@@ -538,7 +538,7 @@ def test_synthetic_talent_is_reproducible_and_saves(world: World, people: People
     assert TrainingParticipant.objects.count() == counts["training_participants"]
     assert not Secondment.objects.filter(flagged=True).exists()
     reasons = PersonCheck.objects.filter(ledger="training_participants").values_list("reason", flat=True)
-    assert Counter(reasons) == {"match": 74, "match_exited": 44, "not_registered": 16}  # the planted ones
+    assert Counter(reasons) == {"match": 74, "match_exited": 44, "not_verified": 16}  # the planted ones
     assert TrainingParticipant.objects.filter(flagged=True).count() == 16
     assert sum(r["participants"] for r in rows["training_sessions"]) == 746
     assert Counter(r["kind"] for r in rows["training_sessions"]) == {

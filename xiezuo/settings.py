@@ -196,6 +196,9 @@ XIEZUO_TOKEN_DAYS = env_int("XIEZUO_TOKEN_DAYS", 90)
 # Registry checks of people typed into ledger forms and the API, per user per minute (imports are
 # not limited; every check is logged as access to personal data).
 LEDGER_CHECKS_PER_MINUTE = env_int("XIEZUO_LEDGER_CHECKS_PER_MINUTE", 300)
+# A user whose interactive checks reach this many people in a minute raises a security event for
+# the security administrator (no person types that fast; a script probing the registry does).
+LEDGER_CHECK_BURST = env_int("XIEZUO_LEDGER_CHECK_BURST", 100)
 # The job queue (ADR 0012): a running job's worker writes its heartbeat every so many seconds; a
 # job whose heartbeat is older than the stale age has lost its worker and is taken back, retried
 # up to the attempts limit, and set aside once its workers died under it the quarantine count.

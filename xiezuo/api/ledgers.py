@@ -20,6 +20,7 @@ from xiezuo.api.auth import user_of
 from xiezuo.api.schemas import MAX_ID, ErrorOut
 from xiezuo.core.scope import get_or_404
 from xiezuo.core.tabular.spec import Column
+from xiezuo.ledgers import periods as period_flow
 from xiezuo.ledgers import services, types
 from xiezuo.ledgers.models import LedgerRecord, Period
 from xiezuo.ledgers.rollup import as_dict, rollup
@@ -369,13 +370,20 @@ def _period_out(p: Period) -> dict[str, Any]:
     }
 
 
+class RefusedOut(ErrorOut):
+    code: str = Field(
+        description="why: four_eyes_earlier_step, four_eyes_entered_records or four_eyes_unlock_requester"
+    )
+
+
 @router.post(
     "/periods/{action}",
-    response={200: PeriodOut, **ERRORS},
+    response={200: PeriodOut, 403: RefusedOut, **ERRORS},
     operation_id="period_action",
     summary="Take a step on a reporting period: advance, return, request_unlock, unlock",
+    description="A step the role allows but four eyes forbids is refused with 403 and a code.",
 )
-def period_action(request: HttpRequest, action: str, payload: PeriodIn) -> dict[str, Any]:
+def period_action(request: HttpRequest, action: str, payload: PeriodIn) -> Any:
     user = user_of(request)
     try:
         ltype = types.get(payload.ledger)
@@ -387,32 +395,20 @@ def period_action(request: HttpRequest, action: str, payload: PeriodIn) -> dict[
     side = payload.side or ltype.sides[0]
     if side not in ltype.sides:
         raise services.RecordInvalid([("side", "填报方无效", "unknown side")]).as_validation_error()
-    period = Period.objects.filter(
-        ledger=ltype.key, pairing=pairing, side=side, year=payload.year, period_no=payload.period_no
-    ).first() or Period(
-        ledger=ltype.key, pairing=pairing, side=side, year=payload.year, period_no=payload.period_no
-    )
-    checks = {
-        "advance": services.may_advance,
-        "return": services.may_return,
-        "request_unlock": services.may_request_unlock,
-        "unlock": services.may_grant_unlock,
-    }
-    if action not in checks or not checks[action](user, period):
-        from django.http import Http404
-
-        raise Http404
-    if period.pk is None:
-        period = services.get_period(ltype.key, pairing, side, payload.year, payload.period_no)
     try:
-        if action == "advance":
-            services.advance_period(period, actor=user, note=payload.note, via="api")
-        elif action == "return":
-            services.return_period(period, actor=user, note=payload.note, via="api")
-        elif action == "request_unlock":
-            services.request_unlock(period, actor=user, reason=payload.note, via="api")
-        else:
-            services.grant_unlock(period, actor=user, note=payload.note, via="api")
+        period = period_flow.take_action(
+            action,
+            actor=user,
+            ltype=ltype,
+            pairing=pairing,
+            side=side,
+            year=payload.year,
+            period_no=payload.period_no,
+            note=payload.note,
+            via="api",
+        )
+    except period_flow.Refused as exc:
+        return Status(403, {"detail": exc.message, "code": exc.code, "errors": []})
     except services.RecordInvalid as exc:
         raise exc.as_validation_error() from None
     return _period_out(period)

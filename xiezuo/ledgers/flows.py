@@ -4,6 +4,10 @@ A step names a level (province, prefecture, county) and a role. A user may take 
 grant of that role whose region contains the side's region and lies at that level or above (a
 provincial coordinator may review for a municipality that has no prefecture office). National
 coordinators may take any step. The last step approves (and locks); it also grants unlocks.
+
+Four eyes (issue #21) is on for every flow unless its side says ``four_eyes: false``: no user takes
+two steps of one round of a period, nobody who entered records of the period takes a step after
+the first, and the one who asked for an unlock does not grant it (``xiezuo.ledgers.periods``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Flow:
     period: str
     deadline: str
     steps: tuple[Step, ...]
+    four_eyes: bool = True
 
     def period_no(self, date: dt.date | None) -> int:
         """0 for yearly periods; the quarter (1–4) or month (1–12) of ``date`` otherwise."""
@@ -81,6 +86,7 @@ def flow_for(ledger: str, side: str) -> Flow:
         period=entry["period"],
         deadline=str(entry["deadline"]),
         steps=tuple(Step(**s) for s in entry["steps"]),
+        four_eyes=bool(entry.get("four_eyes", True)),
     )
 
 

@@ -2,12 +2,23 @@
 
 "Only verified people count": a person matches when their ID number is a registry member living
 in the pairing's helped area who was registered poor (or monitored) on the date that counts.
-Otherwise the reason says why (code list ``verify_reason``): not in the registry, not in the helped
-area, not yet registered or no longer poor on that date, exited, dead, left the household.
+Otherwise the reason says why (code list ``verify_reason``): not verified (not a member of the
+helped area), not yet registered or no longer poor on that date, exited, dead, left the household.
+
+No registry oracle (issue 21, ADR 0016): the result tells the entering side only what it may know.
+A person who is not a member of the pairing's helped area is ``not_verified`` whether they are in
+no registry at all or registered somewhere else in the country: same code, same message, same
+dataset (the latest). Reasons about members *of* the helped area (exited, dead, not poor on that
+date …) are the helped side's facts and D2 lets both sides of the pairing see them. The precise
+fact is kept where no page shows it: ``PersonCheck.member`` links the member registered elsewhere
+(null when the person is in no registry); the assessment recomputes its reasons (``not_registered``,
+``outside_area``) from the snapshot, not from the stored code.
 
 The check works on keyed hashes only (D3) and in batches (one query per table for a whole import
 batch). Interactive checks (forms, API) are rate-limited per user; every check is logged as access
-to personal data (one audit entry per call, with the count).
+to personal data (one audit entry per call, with the count), and a burst of interactive checks by
+one user (``LEDGER_CHECK_BURST`` people in a minute) raises a security event for the security
+administrator (an audit entry ``security.check_burst``, object type ``security_event``).
 """
 
 from __future__ import annotations
@@ -27,7 +38,11 @@ from xiezuo.registry.models import Dataset, HouseholdStatus, Member, Monitoring
 
 POOR = frozenset({"poor", "pre_exit", "returned"})
 OK_REASONS = frozenset({"match", "match_exited", "match_monitored"})
+# What the entering side is told about a person who is not a member of the helped area.
+NOT_VERIFIED = "not_verified"
 CHECK_ACTION = "registry.check"
+BURST_ACTION = "security.check_burst"
+INTERACTIVE = ("web", "form", "api")
 
 
 @dataclass(frozen=True)
@@ -101,19 +116,24 @@ def check_people(queries: Sequence[Query]) -> list[Result]:
     for q in queries:
         m = members.get(q.id_hmac)
         if m is None:
-            out.append(Result(False, "not_registered", dataset_id=latest))
+            out.append(Result(False, NOT_VERIFIED, dataset_id=latest))
+            continue
+        code = m.household.region_code
+        if not any(low <= code < high for low, high in q.area):
+            # Registered elsewhere: told exactly as "in no registry" (no oracle); the member link
+            # stays for those who may know.
+            out.append(Result(False, NOT_VERIFIED, m.pk, m.household_id, latest))
             continue
         out.append(_judge(q, m, statuses.get(m.household_id, []), monitorings.get(m.household_id, [])))
     return out
 
 
 def _judge(q: Query, m: Member, statuses: list[HouseholdStatus], monitorings: list[Monitoring]) -> Result:
+    """The result for a member of the helped area on the date that counts."""
+
     def result(ok: bool, reason: str) -> Result:
         return Result(ok, reason, m.pk, m.household_id, m.last_dataset_id)
 
-    code = m.household.region_code
-    if not any(low <= code < high for low, high in q.area):
-        return result(False, "outside_area")
     if m.left_on is not None and m.left_on <= q.on:
         return result(False, "dead" if m.leave_reason == "death" else "left")
     if m.entered_on is not None and m.entered_on > q.on:
@@ -135,17 +155,48 @@ def _judge(q: Query, m: Member, statuses: list[HouseholdStatus], monitorings: li
 
 def log_checks(*, actor: object, ledger: str, n: int, via: str, region_code: int | None) -> None:
     """One audit entry per call: who checked how many people of which ledger (personal-data access)."""
-    if n:
-        audit.record(
-            actor=actor,
-            action=CHECK_ACTION,
-            object_type="ledger",
-            object_id=ledger,
-            object_repr=ledger,
-            region_code=region_code,
-            batch={"people": n},
-            via=via,
-        )
+    if not n:
+        return
+    audit.record(
+        actor=actor,
+        action=CHECK_ACTION,
+        object_type="ledger",
+        object_id=ledger,
+        object_repr=ledger,
+        region_code=region_code,
+        batch={"people": n},
+        via=via,
+    )
+    if via in INTERACTIVE:
+        _watch_burst(actor, n, region_code, via)
+
+
+def _watch_burst(actor: object, n: int, region_code: int | None, via: str) -> None:
+    """A security event when this call takes the user's interactive checks of the last minute to
+    ``LEDGER_CHECK_BURST`` or beyond (once per crossing). Written here, with the checks that
+    committed, because a refused check rolls back with its record: the people a user actually
+    learnt about are the ones counted."""
+    if not getattr(actor, "is_authenticated", False):
+        return
+    threshold = getattr(settings, "LEDGER_CHECK_BURST", 100)
+    user: Any = actor
+    since = timezone.now() - dt.timedelta(minutes=1)
+    batches = AuditEntry.objects.filter(
+        actor=user, action=CHECK_ACTION, via__in=INTERACTIVE, at__gte=since
+    ).values_list("batch", flat=True)
+    total = sum(int(b.get("people", 0)) for b in batches)  # includes this call's entry
+    if not total - n < threshold <= total:
+        return
+    audit.record(
+        actor=actor,
+        action=BURST_ACTION,
+        object_type="security_event",
+        object_id=user.pk,
+        object_repr=user.get_username(),
+        region_code=region_code,
+        batch={"people_last_minute": total, "threshold": threshold},
+        via=via,
+    )
 
 
 def helped_area(pairing_sides: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -28,6 +28,7 @@ from xiezuo.core.codelists import label as code_label
 from xiezuo.core.scope import ScopeError, can, get_or_404, scope_for
 from xiezuo.ledgers import flows, services, types
 from xiezuo.ledgers import imports as ledger_imports
+from xiezuo.ledgers import periods as period_flow
 from xiezuo.ledgers.exporting import export_records, template
 from xiezuo.ledgers.models import Attachment, LedgerRecord, Period
 from xiezuo.ledgers.rollup import export_rollup, figure, rollup, unit_of
@@ -549,7 +550,7 @@ def periods(request: HttpRequest) -> HttpResponse:
                     p = existing.get(no) or Period(
                         ledger=t.key, pairing=pairing, side=side, year=year, period_no=no
                     )
-                    step = services.next_step(p)
+                    step = period_flow.next_step(p)
                     rows.append(
                         {
                             "ltype": t,
@@ -560,10 +561,10 @@ def periods(request: HttpRequest) -> HttpResponse:
                             "deadline": flow.deadline_of(year, no),
                             "steps": flow.steps,
                             "next": step,
-                            "can_advance": services.may_advance(request.user, p),
-                            "can_return": services.may_return(request.user, p),
-                            "can_request": services.may_request_unlock(request.user, p),
-                            "can_unlock": services.may_grant_unlock(request.user, p),
+                            "can_advance": period_flow.may_advance(request.user, p),
+                            "can_return": period_flow.may_return(request.user, p),
+                            "can_request": period_flow.may_request_unlock(request.user, p),
+                            "can_unlock": period_flow.may_grant_unlock(request.user, p),
                             "can_attach": services.may_attach_to_period(request.user, p),
                             "attachments": list(p.attachments.order_by("id")) if p.pk else [],
                         }
@@ -594,36 +595,27 @@ def period_action(request: HttpRequest, action: str) -> HttpResponse:
         raise Http404 from None
     if not 1996 <= year <= 2100:
         raise Http404
-    side = request.POST.get("side") or ltype.sides[0]
-    if side not in ltype.sides:
-        raise Http404
-    period = Period.objects.filter(
-        ledger=ltype.key, pairing=pairing, side=side, year=year, period_no=period_no
-    ).first()
-    if period is None:
-        period = Period(ledger=ltype.key, pairing=pairing, side=side, year=year, period_no=period_no)
-    note = request.POST.get("note", "")
-    checks = {
-        "advance": services.may_advance,
-        "return": services.may_return,
-        "request_unlock": services.may_request_unlock,
-        "unlock": services.may_grant_unlock,
-    }
-    if action not in checks or not checks[action](request.user, period):
-        raise Http404
-    if period.pk is None:
-        period = services.get_period(ltype.key, pairing, side, year, period_no)
     try:
-        if action == "request_unlock":
-            services.request_unlock(period, actor=request.user, reason=note)
-        elif action in ("return",):
-            services.return_period(period, actor=request.user, note=note)
-        elif action == "unlock":
-            services.grant_unlock(period, actor=request.user, note=note)
-        else:
-            services.advance_period(period, actor=request.user, note=note)
+        period_flow.take_action(
+            action,
+            actor=request.user,
+            ltype=ltype,
+            pairing=pairing,
+            side=request.POST.get("side") or ltype.sides[0],
+            year=year,
+            period_no=period_no,
+            note=request.POST.get("note", ""),
+        )
     except ScopeError:
         raise Http404 from None
+    except period_flow.Refused as exc:
+        back = f"{reverse('web:ledger_periods')}?pairing={pairing.pk}&year={year}"
+        return render(
+            request,
+            "web/ledgers/refused.html",
+            {"ltype": ltype, "messages_": [("", exc.message)], "code": exc.code, "back": back},
+            status=403,
+        )
     except services.RecordInvalid as exc:
         return render(
             request, "web/ledgers/refused.html", {"ltype": ltype, "messages_": exc.messages()}, status=400

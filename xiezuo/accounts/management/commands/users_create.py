@@ -7,7 +7,9 @@ import sys
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from xiezuo.accounts.roles import ROLES
 from xiezuo.accounts.services import create_user, grant_role
@@ -37,14 +39,24 @@ class Command(BaseCommand):
             except (ValueError, KeyError, Region.DoesNotExist):
                 raise CommandError(f"unknown region code {code}") from None
         password = sys.stdin.readline().rstrip("\n") if opts["password_stdin"] else None
-        user = User.objects.filter(username=opts["username"]).first()
-        if user is None:
-            user = create_user(actor=SYSTEM, username=opts["username"], password=password, via="cli")
-        elif password:
-            user.set_password(password)
-            user.save(update_fields=["password"])
-        grant_role(
-            actor=SYSTEM, user=user, role=opts["role"], region=region, expires_on=opts["expires"], via="cli"
-        )
+        # One transaction: a refused grant (三员分立) leaves no new account behind.
+        with transaction.atomic():
+            user = User.objects.filter(username=opts["username"]).first()
+            if user is None:
+                user = create_user(actor=SYSTEM, username=opts["username"], password=password, via="cli")
+            elif password:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            try:
+                grant_role(
+                    actor=SYSTEM,
+                    user=user,
+                    role=opts["role"],
+                    region=region,
+                    expires_on=opts["expires"],
+                    via="cli",
+                )
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from None
         where = region.name if region else "全国"
         self.stdout.write(f"{user.username}: {opts['role']} @ {where}")

@@ -81,16 +81,16 @@ class Command(BaseCommand):
         # The year's story so far: the helped side has confirmed the fiscal transfers' arrival and the
         # helper side's fund period went through its three steps (locked); the rest is open.
         from xiezuo.funds.models import FiscalFund
-        from xiezuo.ledgers import services, types
+        from xiezuo.ledgers import periods, services, types
 
         funds = types.get("fiscal_funds")
         for record in FiscalFund.objects.filter(pairing=pair, year=DEMO_YEAR, confirmation="pending"):
             services.confirm_record(
                 funds, actor=SYSTEM, record=record, confirmed=True, note="已到账（演示）", via="demo"
             )
-        period = services.get_period("fiscal_funds", pair, "helper", DEMO_YEAR)
+        period = periods.get_period("fiscal_funds", pair, "helper", DEMO_YEAR)
         while not period.locked:
-            services.advance_period(period, actor=SYSTEM, note="演示", via="demo")
+            periods.advance_period(period, actor=SYSTEM, note="演示", via="demo")
 
     def _registry(self) -> None:
         """Synthetic registered poor people in the demo's helped poverty counties (once)."""
