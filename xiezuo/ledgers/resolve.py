@@ -175,10 +175,10 @@ def organisations(texts: Collection[str]) -> dict[str, Organisation]:
         by_name[org.name] = org  # oldest last, so it wins
     out: dict[str, Organisation] = {}
     for t in texts:
-        org: Organisation | None = by_uscc.get(usccs[t]) if t in usccs else None
-        org = org or by_name.get(t)
-        if org is not None:
-            out[t] = org
+        hit = by_uscc.get(usccs[t]) if t in usccs else None
+        hit = hit or by_name.get(t)
+        if hit is not None:
+            out[t] = hit
     return out
 
 

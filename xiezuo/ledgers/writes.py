@@ -26,7 +26,7 @@ from xiezuo.core import audit
 from xiezuo.core.codelists import lookup
 from xiezuo.core.crypto import get_cipher, mask_id
 from xiezuo.core.scope import scope_for
-from xiezuo.ledgers import resolve, rules, verify
+from xiezuo.ledgers import resolve, rules, tables, verify
 from xiezuo.ledgers.models import LedgerRecord, PersonCheck
 from xiezuo.ledgers.rules import LOCKED_EN, LOCKED_ZH, Error
 from xiezuo.ledgers.types import HELPED, HELPER, LedgerType
@@ -365,7 +365,8 @@ def _save(ltype: LedgerType, live: Sequence[Row], actor: Any, opts: Options) -> 
         if created:
             obj.source = rules.source_for(opts.via)
             obj.created_by = user
-        r.changes = audit.diff(before, audit.snapshot(obj))
+        if not created or opts.audit_each:
+            r.changes = audit.diff(before, audit.snapshot(obj))
         old_people = set() if created else {(c.field, c.id_hmac) for c in olds.get(obj.pk, [])}
         r.people_changed = old_people != {(p.column, p.id_hmac) for p in r.people}
         r.obj = obj
@@ -376,6 +377,7 @@ def _save(ltype: LedgerType, live: Sequence[Row], actor: Any, opts: Options) -> 
         if ltype.confirm_side is not None:
             obj.confirmation = LedgerRecord.PENDING
             obj.confirmed_by, obj.confirmed_at = None, None
+        obj.derive()
         to_write.append(r)
     if not to_write:
         return
@@ -407,17 +409,12 @@ def _save(ltype: LedgerType, live: Sequence[Row], actor: Any, opts: Options) -> 
     # the records, set-based
     new = [r.obj for r in to_write if r.outcome == "created"]
     changed = [r.obj for r in to_write if r.outcome == "updated"]
-    ltype.model.objects.bulk_create(new)
+    tables.insert(ltype.model, new)
+    tables.set_pks(ltype.model, new)
     if changed:
-        now = timezone.now()
-        for obj in changed:
-            obj.updated_at = now
-        names = [
-            f.name for f in ltype.model._meta.concrete_fields if not f.primary_key and f.name != "created_at"
-        ]
-        ltype.model.objects.bulk_update(changed, names)
+        tables.update(ltype.model, changed, exclude=("created_at",))
         PersonCheck.objects.filter(ledger=ltype.key, record_id__in=[o.pk for o in changed]).delete()
-    PersonCheck.objects.bulk_create(
+    checks_out = [
         PersonCheck(
             ledger=ltype.key,
             record_id=r.obj.pk,
@@ -435,7 +432,8 @@ def _save(ltype: LedgerType, live: Sequence[Row], actor: Any, opts: Options) -> 
         for r in to_write
         for p in r.people
         for res in [results.get((id(r), p.column)) if p.verify else None]
-    )
+    ]
+    tables.insert(PersonCheck, checks_out)
     _audit(ltype, to_write, actor, opts)
     if checks:
         verify.log_checks(
