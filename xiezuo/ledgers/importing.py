@@ -22,7 +22,7 @@ from xiezuo.ledgers import types
 from xiezuo.ledgers.services import import_rows
 from xiezuo.pairings.models import Pairing
 
-BATCH = 500
+BATCH = 2000
 SCOPE_ZH = "超出您的管辖范围（行政区划或结对关系）"
 
 

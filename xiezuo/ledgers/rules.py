@@ -9,6 +9,7 @@ tested table-driven without a database (tests/test_ledger_rules.py).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.db import models
 
+from xiezuo.core.tabular.spec import Column
 from xiezuo.ledgers.types import BOTH, HELPED, HELPER, LedgerType
 
 Error = tuple[str, str, str]
@@ -89,16 +91,18 @@ def normalise_fields(
     parsed: bool,
     lookup: Callable[[str, Any], Any],
     regions: Mapping[tuple[str, Any], int | None],
+    columns: Sequence[Column] | None = None,
 ) -> tuple[dict[str, Any], list[Error]]:
     """The model field values of a row and its cell errors.
 
     ``parsed``: the values come from the tabular reader, which already cleaned text, resolved code
     labels to codes and refused negative figures; form and API values get the same treatment here.
     ``lookup(list, value)`` resolves a code; ``regions`` maps region tokens to codes (None unknown).
+    ``columns``: ``ltype.field_columns()``, when the caller has it for a whole batch.
     """
     errors: list[Error] = []
     fields: dict[str, Any] = {}
-    for column in ltype.field_columns():
+    for column in ltype.field_columns() if columns is None else columns:
         value = values.get(column.key)
         if value in ("", None) and column.required:
             errors.append(required(column.key))
@@ -205,10 +209,15 @@ def off_side(ltype: LedgerType) -> Error:
 
 def period_no(ltype: LedgerType, side: str, values: Mapping[str, Any]) -> int:
     """0 for yearly periods, else the quarter or month of the ledger's date column."""
+    date = values.get(ltype.date_column) if ltype.date_column else None
+    return _flow(ltype.key, side).period_no(date if isinstance(date, dt.date) else None)
+
+
+@functools.cache
+def _flow(ledger: str, side: str) -> Any:
     from xiezuo.ledgers import flows
 
-    date = values.get(ltype.date_column) if ltype.date_column else None
-    return flows.flow_for(ltype.key, side).period_no(date if isinstance(date, dt.date) else None)
+    return flows.flow_for(ledger, side)
 
 
 def person_date(values: Mapping[str, Any], date_column: str | None, year: int, today: dt.date) -> dt.date:

@@ -195,9 +195,10 @@ def _prepare(ltype: LedgerType, rows: Sequence[Row], actor: Any, opts: Options) 
         )
     )
     today = timezone.localdate()
+    columns = ltype.field_columns()
     for r in live:
         fields, errors = rules.normalise_fields(
-            ltype, r.values, parsed=opts.parsed, lookup=lookup, regions=codes
+            ltype, r.values, parsed=opts.parsed, lookup=lookup, regions=codes, columns=columns
         )
         if ltype.check is not None:
             errors.extend(ltype.check({**r.values, **fields}))
@@ -414,26 +415,25 @@ def _save(ltype: LedgerType, live: Sequence[Row], actor: Any, opts: Options) -> 
     if changed:
         tables.update(ltype.model, changed, exclude=("created_at",))
         PersonCheck.objects.filter(ledger=ltype.key, record_id__in=[o.pk for o in changed]).delete()
-    checks_out = [
-        PersonCheck(
-            ledger=ltype.key,
-            record_id=r.obj.pk,
-            field=p.column,
-            id_hmac=p.id_hmac,
-            id_masked=p.id_masked,
-            verify=p.verify,
-            ok=res.ok if res else None,
-            reason=res.reason if res else "not_checked",
-            on_date=p.on,
-            member_id=res.member_id if res else None,
-            household_id=res.household_id if res else None,
-            dataset_id=res.dataset_id if res else None,
+    tables.insert_checks(
+        (
+            ltype.key,
+            r.obj.pk,
+            p.column,
+            p.id_hmac,
+            p.id_masked,
+            p.verify,
+            res.ok if res else None,
+            res.reason if res else "not_checked",
+            p.on,
+            res.member_id if res else None,
+            res.household_id if res else None,
+            res.dataset_id if res else None,
         )
         for r in to_write
         for p in r.people
         for res in [results.get((id(r), p.column)) if p.verify else None]
-    ]
-    tables.insert(PersonCheck, checks_out)
+    )
     _audit(ltype, to_write, actor, opts)
     if checks:
         verify.log_checks(
