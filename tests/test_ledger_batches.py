@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from tests.ledgers_world import People
 from tests.world import World
 from xiezuo.core.models import AuditEntry
-from xiezuo.core.scope import SYSTEM
 from xiezuo.labour.models import Placement
 from xiezuo.ledgers import rules, services, types
 from xiezuo.ledgers.models import PersonCheck
@@ -210,7 +209,8 @@ def test_an_import_batch_counts_and_refuses_row_by_row(world: World, registry_pe
     batch.append((21, {**batch[1][1], "id_number": "130821198001011234"}))  # bad check character
     other = registry_people.unknown
     batch.append((22, {**batch[2][1], "id_number": other[0], "workplace_region": "99"}))
-    batch.append((23, {**batch[3][1], "id_number": other[1], "region_code": "120110"}))  # the helper side: not placements'
+    # the helper side's place: placements are the helped side's
+    batch.append((23, {**batch[3][1], "id_number": other[1], "region_code": "120110"}))
     seen: dict[str, int] = {}
     done = services.import_rows(ltype, batch, actor=clerk, seen=seen)
     assert [r.outcome for r in done] == ["created"] * 6 + [""] * 4
