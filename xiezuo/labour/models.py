@@ -54,6 +54,10 @@ class Placement(LedgerRecord):
         return f"转移就业 #{self.pk}"
 
     def save(self, *args: object, **kwargs: object) -> None:
+        self.derive()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def derive(self) -> None:
         # Where the job is follows from the workplace; the helper confirms only its own region's
         # placements (the framework marks every record of a confirming ledger pending).
         if self.pairing_id is not None and self.workplace_region:
@@ -64,7 +68,6 @@ class Placement(LedgerRecord):
             )
             if self.destination != rules.TO_PARTNER and self.confirmation == LedgerRecord.PENDING:
                 self.confirmation = LedgerRecord.NONE
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class JobPosting(LedgerRecord):

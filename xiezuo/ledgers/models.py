@@ -72,6 +72,11 @@ class LedgerRecord(models.Model):
         # the pairing foreign key and region_code carry their own indexes instead.
         indexes = []
 
+    def derive(self) -> None:
+        """Set the fields that follow from others (e.g. a placement's destination). ``save`` of a
+        kind that has such fields calls it; the batch write (ledgers/writes.py), which does not go
+        through ``save``, calls it for every record it writes."""
+
 
 class PersonCheck(models.Model):
     """A person named on a ledger record and the registry check of them (issue #4).

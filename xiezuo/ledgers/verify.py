@@ -88,29 +88,33 @@ def check_people(queries: Sequence[Query]) -> list[Result]:
     if not queries:
         return []
     hmacs = sorted({q.id_hmac for q in queries})
+    # Plain tuples, not model instances: a batch reads thousands of rows of each table.
     members = {
-        m.id_hmac: m
-        for m in Member.objects.filter(id_hmac__in=hmacs)
-        .select_related("household")
-        .only(
+        row[1]: _Member(*row)
+        for row in Member.objects.filter(id_hmac__in=hmacs).values_list(
             "id",
             "id_hmac",
-            "region_code",
+            "household_id",
+            "household__region_code",
             "entered_on",
             "left_on",
             "leave_reason",
             "last_dataset_id",
-            "household__id",
-            "household__region_code",
         )
     }
     household_ids = sorted({m.household_id for m in members.values()})
-    statuses: dict[int, list[HouseholdStatus]] = {}
-    for s in HouseholdStatus.objects.filter(household_id__in=household_ids).order_by("household_id", "start"):
-        statuses.setdefault(s.household_id, []).append(s)
-    monitorings: dict[int, list[Monitoring]] = {}
-    for mon in Monitoring.objects.filter(household_id__in=household_ids):
-        monitorings.setdefault(mon.household_id, []).append(mon)
+    statuses: dict[int, list[_Status]] = {}
+    for hh, status, start, end in (
+        HouseholdStatus.objects.filter(household_id__in=household_ids)
+        .order_by("household_id", "start")
+        .values_list("household_id", "status", "start", "end")
+    ):
+        statuses.setdefault(hh, []).append(_Status(status, start, end))
+    monitorings: dict[int, list[_Monitoring]] = {}
+    for hh, identified_on, removed_on in Monitoring.objects.filter(
+        household_id__in=household_ids
+    ).values_list("household_id", "identified_on", "removed_on"):
+        monitorings.setdefault(hh, []).append(_Monitoring(identified_on, removed_on))
     latest = Dataset.objects.order_by("-as_of", "-id").values_list("id", flat=True).first()
     out = []
     for q in queries:
@@ -118,8 +122,7 @@ def check_people(queries: Sequence[Query]) -> list[Result]:
         if m is None:
             out.append(Result(False, NOT_VERIFIED, dataset_id=latest))
             continue
-        code = m.household.region_code
-        if not any(low <= code < high for low, high in q.area):
+        if not any(low <= m.region_code < high for low, high in q.area):
             # Registered elsewhere: told exactly as "in no registry" (no oracle); the member link
             # stays for those who may know.
             out.append(Result(False, NOT_VERIFIED, m.pk, m.household_id, latest))
@@ -128,7 +131,33 @@ def check_people(queries: Sequence[Query]) -> list[Result]:
     return out
 
 
-def _judge(q: Query, m: Member, statuses: list[HouseholdStatus], monitorings: list[Monitoring]) -> Result:
+@dataclass(frozen=True, slots=True)
+class _Member:
+    pk: int
+    id_hmac: str
+    household_id: int
+    region_code: int
+    """The household's place (the member's own may lag behind a move)."""
+    entered_on: dt.date | None
+    left_on: dt.date | None
+    leave_reason: str
+    last_dataset_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    status: str
+    start: dt.date
+    end: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Monitoring:
+    identified_on: dt.date
+    removed_on: dt.date | None
+
+
+def _judge(q: Query, m: _Member, statuses: list[_Status], monitorings: list[_Monitoring]) -> Result:
     """The result for a member of the helped area on the date that counts."""
 
     def result(ok: bool, reason: str) -> Result:

@@ -166,15 +166,21 @@ def build_ledgers(
 ) -> dict[str, int]:
     """Generate and save every ledger's rows for ``pairings`` and ``year``; idempotent (natural keys)."""
     from xiezuo.core.scope import SYSTEM
-    from xiezuo.ledgers.services import save_record
+    from xiezuo.ledgers.services import RecordInvalid, import_rows
 
     ctx = SynthContext(rng=random.Random(seed), year=year, pairings=pairings, scale=scale)
     counts: dict[str, int] = {}
-    cache: dict[Any, Any] = {}
     for key, rows in generate_all(ctx).items():
         ltype = types.get(key)
-        for values in rows:
-            save_record(ltype, actor=SYSTEM, values=values, via="demo", upsert=True, cache=cache)
+        seen: dict[str, int] = {}
+        for start in range(0, len(rows), 500):
+            batch = list(enumerate(rows[start : start + 500], start=start + 1))
+            done = import_rows(ltype, batch, actor=SYSTEM, via="demo", seen=seen, parsed=False)
+            failed = [(n, r.errors) for (n, _v), r in zip(batch, done, strict=True) if not r.ok]
+            if failed:
+                raise RecordInvalid(
+                    [e for _n, errors in failed[:1] for e in errors] or [("", "越权", "out of scope")]
+                )
         counts[key] = len(rows)
     return counts
 
