@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -187,6 +188,9 @@ STATICFILES_DIRS = [
 # files once `xiezuo manage collectstatic` has run, plain names before it. 0 when a web server
 # in front (nginx) serves /static/ itself.
 SERVE_STATIC = env_bool("XIEZUO_SERVE_STATIC", True)
+# WhiteNoise warns at start when STATIC_ROOT does not exist yet (development, tests, before
+# collectstatic); `xiezuo check-deploy` reports it where it matters.
+warnings.filterwarnings("ignore", message="No directory at: ", module="whitenoise.base")
 if not SERVE_STATIC:
     MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 STORAGES = {
