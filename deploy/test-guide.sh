@@ -79,8 +79,20 @@ password=guide-test-password-1
 host="$(cat /proc/sys/kernel/hostname)"
 grep -qw "$host" /etc/hosts || echo "127.0.1.1 $host" >> /etc/hosts
 
+# Whatever happens, leave no service running behind.
+serve=
+stop_all() {
+  [ -n "$serve" ] && kill -TERM "$serve" 2>/dev/null && wait "$serve" 2>/dev/null
+  nginx -s stop 2>/dev/null || true
+  pg_ctlcluster 15 main stop 2>/dev/null || true
+}
+trap stop_all EXIT
+
 step "11.2 PostgreSQL: role and database"
 pg_ctlcluster 15 main start
+# a root reused from an earlier run: start from an empty database again
+sudo -u postgres dropdb --if-exists xiezuo
+sudo -u postgres dropuser --if-exists xiezuo
 sudo -u postgres psql -q -c "CREATE ROLE xiezuo LOGIN PASSWORD '$password'"
 sudo -u postgres createdb --owner=xiezuo --encoding=UTF8 --locale=C.UTF-8 --template=template0 xiezuo
 
@@ -158,9 +170,8 @@ ps -o pid,cmd --ppid "$serve" | grep -q 'xiezuo.cli worker' || fail "no worker u
 step "stop (systemctl stop: SIGTERM to xiezuo serve)"
 kill -TERM "$serve"
 wait "$serve" || fail "xiezuo serve exited with $?"
+serve=
 if pgrep -u xiezuo >/dev/null; then fail "processes left: $(pgrep -a -u xiezuo)"; fi
-nginx -s stop
-pg_ctlcluster 15 main stop
 echo "test-guide: the guide works (HTTPS login page, redirect, HSTS, cached static files, clean stop)" >&2
 GUIDE
 unshare --net bash -c "ip link set lo up && chroot '$root' /usr/bin/env -i \
