@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -97,7 +96,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (ADR 0017); left out when a web server in front serves /static/ itself.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "xiezuo.core.staticfiles.StaticFilesMiddleware",
     "xiezuo.web.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xiezuo.web.middleware.ChineseFirstMiddleware",
@@ -188,11 +187,8 @@ STATICFILES_DIRS = [
 # files once `xiezuo manage collectstatic` has run, plain names before it. 0 when a web server
 # in front (nginx) serves /static/ itself.
 SERVE_STATIC = env_bool("XIEZUO_SERVE_STATIC", True)
-# WhiteNoise warns at start when STATIC_ROOT does not exist yet (development, tests, before
-# collectstatic); `xiezuo check-deploy` reports it where it matters.
-warnings.filterwarnings("ignore", message="No directory at: ", module="whitenoise.base")
 if not SERVE_STATIC:
-    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.remove("xiezuo.core.staticfiles.StaticFilesMiddleware")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "xiezuo.core.staticfiles.StaticStorage"},

@@ -10,6 +10,10 @@ of failing.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
+from whitenoise.middleware import WhiteNoiseMiddleware
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 
@@ -26,3 +30,13 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
     def has_manifest(self) -> bool:
         """Whether collectstatic has run into STATIC_ROOT (check-deploy asks)."""
         return bool(self.exists(self.manifest_name))
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, without its warning when STATIC_ROOT does not exist yet (development, tests,
+    before collectstatic): `xiezuo check-deploy` reports that where it matters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="No directory at: ")
+            super().__init__(*args, **kwargs)
