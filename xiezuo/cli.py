@@ -14,7 +14,9 @@ USAGE = """usage: xiezuo <command> [<subcommand>] [options]
 
 commands:
   demo [--no-serve] [--force]      set up a demo system on SQLite and serve it on :8000
-  serve [--port N]                  serve the site (with a background worker)
+  serve [--host H] [--port N] [--dev]  serve the site under gunicorn (with a background worker);
+                                    --dev: Django's development server
+  check-deploy                      check the configuration for production (exit 1 on a problem)
   worker [--once]                   run background jobs
   regions load [--level L]          load the region tree and code history
   pairings load                     load the 2016 East-West pairing list
@@ -43,7 +45,11 @@ def resolve(argv: list[str], known: set[str]) -> tuple[str, list[str]] | None:
     True
     >>> resolve(["import", "placements", "f.xlsx"], {"import_registry", "import_ledger"})
     ('import_ledger', ['placements', 'f.xlsx'])
+    >>> resolve(["check-deploy"], {"check_deploy"})
+    ('check_deploy', [])
     """
+    if argv and "-" in argv[0] and not argv[0].startswith("-"):
+        argv = [argv[0].replace("-", "_"), *argv[1:]]
     if len(argv) >= 2 and f"{argv[0]}_{argv[1]}" in known:
         return f"{argv[0]}_{argv[1]}", argv[2:]
     if argv and argv[0] in known:
@@ -81,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         # one line naming the setting, never a traceback
         print(f"xiezuo: {exc}", file=sys.stderr)
-        return 2
+        # check-deploy reports a missing or malformed setting as a problem like any other
+        return 1 if args[0] == "check-deploy" else 2
 
 
 def _run(args: list[str]) -> int:

@@ -129,3 +129,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def default_web_workers() -> int:
+    """gunicorn processes when ``XIEZUO_WEB_WORKERS`` is not set: one per core, at least two.
+
+    Each process serves ``XIEZUO_WEB_THREADS`` requests at once (most of a request's time is spent
+    waiting on the database); a second process keeps the site answering while one is busy with a
+    heavy page, and the job worker beside them takes the rest of the machine (two cores: two
+    processes and the worker).
+
+    >>> default_web_workers() >= 2
+    True
+    """
+    return max(2, os.cpu_count() or 1)

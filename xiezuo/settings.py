@@ -8,7 +8,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from xiezuo.env import ConfigError, data_dir, env_bool, env_float, env_int, env_list, env_str
+from xiezuo.env import (
+    ConfigError,
+    data_dir,
+    default_web_workers,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
@@ -86,6 +95,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (ADR 0017); left out when a web server in front serves /static/ itself.
+    "xiezuo.core.staticfiles.StaticFilesMiddleware",
     "xiezuo.web.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xiezuo.web.middleware.ChineseFirstMiddleware",
@@ -172,8 +183,16 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
 ]
-# Serve static files from Django itself (demo and development); production uses a web server.
-SERVE_STATIC = env_bool("XIEZUO_SERVE_STATIC", DEBUG or DEMO)
+# WhiteNoise serves /static/ from STATIC_ROOT in every process (ADR 0017): hashed, compressed
+# files once `xiezuo manage collectstatic` has run, plain names before it. 0 when a web server
+# in front (nginx) serves /static/ itself.
+SERVE_STATIC = env_bool("XIEZUO_SERVE_STATIC", True)
+if not SERVE_STATIC:
+    MIDDLEWARE.remove("xiezuo.core.staticfiles.StaticFilesMiddleware")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "xiezuo.core.staticfiles.StaticStorage"},
+}
 MEDIA_ROOT = DATA_DIR / "files"
 # Imports (xiezuo.core.imports.store): the size limit of one uploaded sheet, and how long uploads
 # and their error reports are kept (0: for ever).
@@ -181,14 +200,38 @@ XIEZUO_UPLOAD_MAX_MB = env_int("XIEZUO_UPLOAD_MAX_MB", 512)
 XIEZUO_UPLOAD_RETENTION_DAYS = env_int("XIEZUO_UPLOAD_RETENTION_DAYS", 90)
 
 SESSION_COOKIE_HTTPONLY = True
+# HTTPS (ADR 0017). Production is reached over HTTPS through a proxy (nginx); the demo and
+# development run on plain http on 127.0.0.1. Cookies over HTTPS only, the redirect and HSTS all
+# follow SESSION_COOKIE_SECURE unless set one by one.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEMO))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Believe the proxy's X-Forwarded-Proto: only behind a proxy that always sets it itself (nginx's
+# `proxy_set_header X-Forwarded-Proto $scheme`), otherwise a client could claim HTTPS.
+XIEZUO_PROXY_SSL_HEADER = env_bool("XIEZUO_PROXY_SSL_HEADER", False)
+if XIEZUO_PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# An intranet site cannot be on the browsers' HSTS preload list.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Map approval number (审图号) shown on every map page; a deploying office sets its own.
-XIEZUO_MAP_APPROVAL = env_str("XIEZUO_MAP_APPROVAL", "演示底图，未经审图（GS 审图号待配置）")
+# xiezuo serve (ADR 0017): gunicorn's processes, threads per process and request timeout (s).
+XIEZUO_WEB_WORKERS = env_int("XIEZUO_WEB_WORKERS", default_web_workers())
+XIEZUO_WEB_THREADS = env_int("XIEZUO_WEB_THREADS", 4)
+XIEZUO_WEB_TIMEOUT = env_int("XIEZUO_WEB_TIMEOUT", 120)
+if min(XIEZUO_WEB_WORKERS, XIEZUO_WEB_THREADS, XIEZUO_WEB_TIMEOUT) < 1:
+    raise ConfigError(
+        "XIEZUO_WEB_WORKERS, XIEZUO_WEB_THREADS and XIEZUO_WEB_TIMEOUT must be 1 or more (see .env.example)"
+    )
+
+# Map approval number (审图号) shown on every map page; a deploying office sets its own
+# (`xiezuo check-deploy` refuses the placeholder).
+MAP_APPROVAL_PLACEHOLDER = "演示底图，未经审图（GS 审图号待配置）"
+XIEZUO_MAP_APPROVAL = env_str("XIEZUO_MAP_APPROVAL", MAP_APPROVAL_PLACEHOLDER)
 # Smallest count a public page may show; smaller cells are suppressed (DESIGN.md D2).
 XIEZUO_PUBLIC_MIN_CELL = env_int("XIEZUO_PUBLIC_MIN_CELL", 5)
 # Lifetime of API tokens in days.

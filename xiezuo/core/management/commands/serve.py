@@ -1,7 +1,9 @@
-"""xiezuo serve [--host H] [--port N]: the site with a background worker beside it.
+"""xiezuo serve [--host H] [--port N] [--dev]: the site with a background worker beside it.
 
-For a small office server or the demo. A large production install runs the WSGI app
-(``xiezuo.wsgi``) under its own server and ``xiezuo worker`` as a service (see docs/).
+The site runs under gunicorn (ADR 0017): ``XIEZUO_WEB_WORKERS`` processes of
+``XIEZUO_WEB_THREADS`` threads, static files from WhiteNoise; it speaks plain http and is meant to
+sit behind nginx, which brings HTTPS (docs/, deploy/). ``--dev`` runs Django's development server
+instead, one process, for working on the code.
 
 The worker is supervised: if it dies (killed, out of memory on a hostile file) it is started
 again, with a log line, after a pause that grows while it keeps dying; the new worker takes the
@@ -34,9 +36,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--dev", action="store_true", help="Django's development server instead of gunicorn"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        serve(opts["host"], opts["port"])
+        code = serve(opts["host"], opts["port"], dev=opts["dev"])
+        if code:
+            # the site stopped by itself (port taken, workers failing to boot): tell systemd
+            raise SystemExit(code)
 
 
 class Supervisor:
@@ -84,26 +92,83 @@ class Supervisor:
                 self.proc.wait()
 
 
-def serve(host: str, port: int) -> None:
+def site_command(host: str, port: int, *, dev: bool = False) -> list[str]:
+    """The command line of the site's server: gunicorn, or Django's development server."""
+    from django.conf import settings
+
+    if dev:
+        return [
+            sys.executable,
+            "-m",
+            "xiezuo.cli",
+            "manage",
+            "runserver",
+            f"{host}:{port}",
+            "--noreload",
+            "--insecure",
+        ]
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "xiezuo.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(settings.XIEZUO_WEB_WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(settings.XIEZUO_WEB_THREADS),
+        "--timeout",
+        str(settings.XIEZUO_WEB_TIMEOUT),
+        # No control socket in $HOME: nothing here uses gunicornc, and two sites would share it.
+        "--no-control-socket",
+        # A stopping site finishes the requests in flight (an upload) for this long.
+        "--graceful-timeout",
+        "30",
+        # No access log here: nginx keeps one, and URLs may carry search terms about people.
+        "--error-logfile",
+        "-",
+        "--log-level",
+        "info",
+    ]
+
+
+def serve(host: str, port: int, *, dev: bool = False) -> int:
+    """Run the site and a supervised worker until the site stops or SIGTERM/Ctrl-C; the site's
+    exit code when it stopped by itself, else 0."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "xiezuo.settings"}
-    exe = [sys.executable, "-m", "xiezuo.cli"]
-    worker = Supervisor([*exe, "worker"], env)
-    site = subprocess.Popen(
-        [*exe, "manage", "runserver", f"{host}:{port}", "--noreload", "--insecure"], env=env
-    )
-    previous = signal.signal(signal.SIGTERM, lambda *_: site.terminate())
+    worker = Supervisor([sys.executable, "-m", "xiezuo.cli", "worker"], env)
+    site = subprocess.Popen(site_command(host, port, dev=dev), env=env)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        site.terminate()  # gunicorn: graceful shutdown
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         while site.poll() is None:
             worker.check()
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
+        stopping = True
     finally:
         signal.signal(signal.SIGTERM, previous)
         if site.poll() is None:
             site.terminate()
             try:
-                site.wait(timeout=10)
+                site.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 site.kill()
+                site.wait()
         worker.stop()
+    code = site.returncode
+    if stopping or not code:
+        return 0
+    how = f"signal {-code}" if code < 0 else f"exit code {code}"
+    log.error("xiezuo serve: the site's server stopped with %s", how)
+    return code if code > 0 else 1
