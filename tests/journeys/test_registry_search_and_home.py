@@ -69,6 +69,11 @@ if not Household.objects.filter(number="{NUMBER}").exists():
         "professional_field": "education", "direction": "east_to_west", "home_org": "东丽区第一中学",
         "host_org": "承德县第一中学", "post": "支教教师", "start_on": dt.date(2019, 3, 1),
         "end_on": dt.date(2020, 2, 29)}})
+    # An agreement target in the pair's last year (2020), for the home page's progress chart.
+    from xiezuo.engagement import ledgers as engagement
+    save_record(engagement.AGREEMENTS_TYPE, actor=dongli, values={{"pairing": pair, "year": 2020,
+        "target_item": "placements", "target_count": 40, "signed_on": dt.date(2020, 2, 15),
+        "document_number": "JH-2020-1"}})
 """
 
 # The help the household's members received, read from the live database independently of the
@@ -169,6 +174,12 @@ def test_the_clerks_home_shows_the_confirmations_the_database_holds(
         for item in page.locator("[data-waiting] [data-to-confirm]").all()
     }
     assert shown == waiting
+    # The progress chart is drawn (ECharts from the local static files, under the strict CSP:
+    # the journey fails on any console error) beside a table of its figures.
+    page.wait_for_selector("[data-progress-chart][data-chart-ready]")
+    table = page.locator("[data-progress] table[data-progress-table] tbody tr").first
+    assert table.locator("td").first.inner_text().strip() == "帮助建档立卡贫困人口就业"
+    assert table.locator("td").nth(2).inner_text().strip() == "40 人"
     first = page.locator("[data-waiting] [data-to-confirm='secondments']")
     assert f"{waiting['secondments']} 条对方记录待您确认" in first.inner_text()
     with page.expect_navigation():
