@@ -34,6 +34,7 @@ from xiezuo.registry.models import Dataset, Household, HouseholdStatus, Member
 from xiezuo.synth.ledgers import id_number
 from xiezuo.talent import ledgers as talent
 from xiezuo.talent.models import TrainingParticipant, TrainingSession
+from xiezuo.web import views_registry
 
 pytestmark = pytest.mark.django_db
 
@@ -421,3 +422,15 @@ def test_help_received_reads_one_query_per_ledger_kind_whatever_the_records(
     with CaptureQueriesContext(connection) as four:
         assert len(help_received(user, h)) == 4
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_a_result_too_large_to_export_is_refused_with_a_message(
+    world: World, homes: dict[str, Household], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views_registry, "EXPORT_MAX_PEOPLE", 2)
+    client = client_for(world, "chengdexian")
+    response = client.get(reverse("web:households_export"), {"number": "130821"}, follow=True)
+    assert response.redirect_chain == [(reverse("web:households") + "?number=130821", 302)]
+    assert "查询结果有 4 人，超过一次可导出的 2 人" in response.content.decode()
+    assert not AuditEntry.objects.filter(action="export", object_type="registry").exists()
+    assert client.get(reverse("web:households_export"), {"number": "130821-0001"}).status_code == 200

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -55,6 +56,8 @@ from xiezuo.web.forms_pairings import code_choices, set_choices
 from xiezuo.web.views import region_names
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A sheet a spreadsheet program still opens comfortably; a county's registry is well below it.
+EXPORT_MAX_PEOPLE = 200_000
 YEARS = (2013, 2100)
 
 MONITORED_CHOICES = [
@@ -213,6 +216,15 @@ def household_export(request: HttpRequest) -> HttpResponse:
     _form, qs, filters = _listed(request)
     if filters is None:
         raise Http404
+    people = people_count_for(request.user, filters)
+    if people > EXPORT_MAX_PEOPLE:
+        messages.error(
+            request,
+            _(
+                "The result holds {n} people, more than {max} can be exported at once. Narrow the search."
+            ).format(n=people, max=EXPORT_MAX_PEOPLE),
+        )
+        return redirect(f"{reverse('web:households')}?{request.GET.urlencode()}")
     with tempfile.TemporaryDirectory() as tmp:
         path, rows = export_members(qs, Path(tmp) / "export.xlsx")
         content = path.read_bytes()
