@@ -434,3 +434,14 @@ def test_a_result_too_large_to_export_is_refused_with_a_message(
     assert "查询结果有 4 人，超过一次可导出的 2 人" in response.content.decode()
     assert not AuditEntry.objects.filter(action="export", object_type="registry").exists()
     assert client.get(reverse("web:households_export"), {"number": "130821-0001"}).status_code == 200
+
+
+def test_people_are_counted_up_to_a_county_sized_result(
+    world: World, homes: dict[str, Household], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clerk = client_for(world, "chengdexian")
+    assert people(search(clerk)) == 4
+    monkeypatch.setattr(views_registry, "PEOPLE_COUNTED_UP_TO", 2)
+    html = search(clerk)
+    assert total(html) == 3 and "data-people" not in html
+    assert people(search(clerk, number="130821-000")) == 3

@@ -58,6 +58,7 @@ from xiezuo.web.views import region_names
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A sheet a spreadsheet program still opens comfortably; a county's registry is well below it.
 EXPORT_MAX_PEOPLE = 200_000
+PEOPLE_COUNTED_UP_TO = 200_000  # households
 YEARS = (2013, 2100)
 
 MONITORED_CHOICES = [
@@ -184,7 +185,9 @@ def household_list(request: HttpRequest) -> HttpResponse:
             after = None
     page = keyset_page(qs, after=after)
     total, by_status = household_counts_for(request.user, filters) if filters else household_counts(qs)
-    people = people_count_for(request.user, filters) if filters else 0
+    # People are counted member by member (no maintained aggregate): for any result up to a large
+    # county's size; a province's whole list shows its household counts only.
+    people = people_count_for(request.user, filters) if filters and total <= PEOPLE_COUNTED_UP_TO else None
     names = region_names({h.region_code for h in page.rows})
     query = request.GET.copy()
     query.pop("after", None)
