@@ -778,6 +778,12 @@ ROUTES = [
     ),
     Route("web:households", "GET", lambda w: "/registry/", page_rule(anyone)),
     Route(
+        "web:households_export",
+        "GET",
+        lambda w: "/registry/export.xlsx",
+        page_rule(lambda u, w: can(u, "registry", "change")),
+    ),
+    Route(
         "web:household",
         "GET",
         lambda w: f"/registry/households/{household(w).pk}/",

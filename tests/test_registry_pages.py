@@ -426,7 +426,7 @@ def test_upload_enqueues_a_job_and_the_job_imports_exactly(world: World, media: 
         "updated": 0,
         "unchanged": 0,
     }
-    assert done.result["households"] == {"created": 3, "updated": 0}
+    assert done.result["households"] == {"created": 3, "updated": 0, "without_head": 0, "several_heads": 0}
     assert done.result["errors_file"] == "errors.xlsx" and done.result["dry_run"] is False
     assert set(Household.objects.filter(number__startswith="I-").values_list("number", flat=True)) == {
         "I-1",

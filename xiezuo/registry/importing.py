@@ -77,10 +77,17 @@ class RegistryImportResult(ImportResult):
     data_year: int | None = None
     as_of: dt.date | None = None
     dataset_id: int | None = None
+    households_without_head: int = 0
+    households_several_heads: int = 0
 
     def details(self) -> dict[str, Any]:
         return {
-            "households": {"created": self.households_created, "updated": self.households_updated},
+            "households": {
+                "created": self.households_created,
+                "updated": self.households_updated,
+                "without_head": self.households_without_head,
+                "several_heads": self.households_several_heads,
+            },
             "data_year": self.data_year,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "dataset": self.dataset_id,
@@ -1973,6 +1980,9 @@ def _merge(
         # Statistics for the next import's plans now, not when autovacuum comes round.
         with result.timed("merge: analyse"), connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(DEFERRED_TABLES)}")
+    if write:
+        with result.timed("merge: heads of household"):
+            _count_heads(stage, result)
     if write and dataset is not None:
         dataset.counts = result.counts()
         dataset.save(update_fields=["counts"])
@@ -1985,6 +1995,29 @@ def _merge(
             batch={"file_sha256": sha, **result.counts()},
             via="cli",
         )
+
+
+HEAD = "01"  # code list relation: 户主
+
+
+def _count_heads(stage: Stage, result: RegistryImportResult) -> None:
+    """How many of the file's households are now stored without a current 户主 or with two or
+    more (one query over the staged households); a note for the clerk when any are."""
+    ((without, several),) = stage.fetch(
+        """SELECT COALESCE(SUM(CASE WHEN t.heads = 0 THEN 1 ELSE 0 END), 0),
+                  COALESCE(SUM(CASE WHEN t.heads > 1 THEN 1 ELSE 0 END), 0)
+           FROM (SELECT h.id, COUNT(m.id) AS heads
+                 FROM {hh} hs JOIN registry_household h ON h.number = hs.number
+                 LEFT JOIN registry_member m ON m.household_id = h.id AND m.relation = %s
+                      AND m.left_on IS NULL AND COALESCE(m.leave_reason, '') = ''
+                 GROUP BY h.id) t""",
+        [HEAD],
+    )
+    result.households_without_head, result.households_several_heads = int(without), int(several)
+    if without:
+        result.notes.append(f"{without} 户没有户主（与户主关系为“户主”的在册成员），请核对后重新导入")
+    if several:
+        result.notes.append(f"{several} 户有两个或以上户主，请核对“与户主关系”后重新导入")
 
 
 def _merge_chunk(

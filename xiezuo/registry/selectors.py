@@ -8,16 +8,19 @@ count with one aggregate per question.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from xiezuo.core.crypto import age_on
+from xiezuo.core.crypto import age_on, get_cipher
 from xiezuo.core.models import Job
 from xiezuo.core.scope import scope_for
+from xiezuo.core.tabular.values import clean_name
+from xiezuo.registry.idnumbers import IdCheck, known_address_codes, validate_id
 from xiezuo.registry.models import (
     HelpMeasure,
     Household,
@@ -61,10 +64,39 @@ class HouseholdFilters:
     main_cause: str | None = None
     monitored: bool | None = None
     exit_year: int | None = None
+    number_prefix: str | None = None
+    name_hmac: str | None = None
+    id_hmac: str | None = None
+
+    @property
+    def searches(self) -> bool:
+        """True when a search by 户编号, name or ID number narrows the list."""
+        return bool(self.number_prefix or self.name_hmac or self.id_hmac)
+
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """The byte-order range of the keys that start with ``prefix`` (the 户编号 column is compared
+    byte by byte on both databases, so a range uses its unique index where LIKE would not).
+
+    >>> _prefix_range("130821-01")
+    ('130821-01', '130821-02')
+    """
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def filter_households(qs: QuerySet[Household], f: HouseholdFilters) -> QuerySet[Household]:
-    """Apply the filters to an already scoped queryset."""
+    """Apply the filters to an already scoped queryset.
+
+    A name or ID number is matched by its keyed hash (D3): the member's ``name_hmac`` or
+    ``id_hmac`` equals the hash of what was typed, never a decryption or a scan of clear text.
+    """
+    if f.number_prefix:
+        first, after = _prefix_range(f.number_prefix)
+        qs = qs.filter(number__gte=first, number__lt=after)
+    if f.id_hmac:
+        qs = qs.filter(Exists(Member.objects.filter(household=OuterRef("pk"), id_hmac=f.id_hmac)))
+    if f.name_hmac:
+        qs = qs.filter(Exists(Member.objects.filter(household=OuterRef("pk"), name_hmac=f.name_hmac)))
     if f.region is not None:
         low, high = f.region
         qs = qs.filter(region_code__gte=low, region_code__lt=high)
@@ -148,7 +180,7 @@ def household_counts_for(user: Any, f: HouseholdFilters) -> tuple[int, dict[str,
     households) when the filters allow it: whole counties or more, and no attribute or exit
     year filter. Anything finer is a small set and is counted directly."""
     ranges = _county_ranges(user, f)
-    if ranges is None or f.attribute or f.exit_year is not None:
+    if ranges is None or f.attribute or f.exit_year is not None or f.searches:
         return household_counts(filter_households(households_for(user), f))
     if not ranges:
         return 0, {}
@@ -168,6 +200,33 @@ def household_counts_for(user: Any, f: HouseholdFilters) -> tuple[int, dict[str,
         if row["total"]
     }
     return sum(by_status.values()), dict(sorted(by_status.items()))
+
+
+def people_count_for(user: Any, f: HouseholdFilters) -> int:
+    """How many members the user's households under the filters have (one aggregate query): by
+    the members' own village codes when only the region narrows the list, else through the
+    filtered households."""
+    qs = members_for(user)
+    if f.region is not None:
+        low, high = f.region
+        qs = qs.filter(region_code__gte=low, region_code__lt=high)
+    if dataclasses.replace(f, region=None) != HouseholdFilters():
+        qs = qs.filter(household__in=filter_households(households_for(user), f).values("pk"))
+    return qs.count()
+
+
+def name_key(text: str) -> str | None:
+    """The keyed hash of a name as typed, cleaned as the import cleans the 姓名 column (so an exact
+    name finds its members); None for an empty name."""
+    name = clean_name(text)
+    return get_cipher().hmac(name) if name else None
+
+
+def id_key(text: str) -> tuple[str | None, IdCheck]:
+    """The keyed hash of an ID number as typed (normalised: full-width digits, 15-digit numbers,
+    a lower-case x) and the check of it; the hash is None when the number is not valid."""
+    check = validate_id(text, extra_codes=known_address_codes())
+    return (get_cipher().hmac(check.normalised) if check.ok and check.normalised else None), check
 
 
 @dataclass(frozen=True)
@@ -215,6 +274,19 @@ class HouseholdDetail:
     statuses: list[HouseholdStatus]
     incomes: list[HouseholdIncome]
     monitorings: list[Monitoring]
+
+
+HEAD = "01"  # code list relation: 户主
+
+
+def current_heads(members: list[MemberRow]) -> int:
+    """How many current members (not left) are recorded as the 户主: a household should have one.
+
+    >>> row = MemberRow(1, "", "", 40, "1", HEAD, "", None, "", None)
+    >>> current_heads([row]), current_heads([row, row]), current_heads([])
+    (1, 2, 0)
+    """
+    return sum(1 for m in members if m.relation == HEAD and not m.leave_reason and m.left_on is None)
 
 
 def household_detail(household: Household) -> HouseholdDetail:

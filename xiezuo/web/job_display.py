@@ -30,7 +30,11 @@ COUNTS: tuple[tuple[str, Promise], ...] = (
 HOUSEHOLDS: tuple[tuple[str, Promise], ...] = (
     ("created", _("Households created")),
     ("updated", _("Households updated")),
+    ("without_head", _("Households without a head")),
+    ("several_heads", _("Households with several heads")),
 )
+# Shown only when there are any: a warning, not a figure every import has.
+WARNINGS = frozenset({"without_head", "several_heads"})
 REGIONS: tuple[tuple[str, Promise], ...] = (
     ("renamed", _("Regions renamed")),
     ("flags", _("Regions flagged")),
@@ -101,7 +105,11 @@ def result_view(job: Job, user: Any = None) -> ResultView:
     view.counts = [(str(label), counts[key]) for key, label in COUNTS if isinstance(counts.get(key), int)]
     homes = result.get("households")
     if isinstance(homes, dict):
-        view.counts += [(str(lb), homes[k]) for k, lb in HOUSEHOLDS if isinstance(homes.get(k), int)]
+        view.counts += [
+            (str(lb), homes[k])
+            for k, lb in HOUSEHOLDS
+            if isinstance(homes.get(k), int) and (homes[k] or k not in WARNINGS)
+        ]
     if isinstance(result.get("inserted"), dict):  # regions.load: regions added by level
         for level, n in result["inserted"].items():
             name = LEVELS.get(str(level), level)

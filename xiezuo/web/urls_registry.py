@@ -8,6 +8,7 @@ from xiezuo.web import views_registry
 
 urlpatterns: list[URLPattern] = [
     path("registry/", views_registry.household_list, name="households"),
+    path("registry/export.xlsx", views_registry.household_export, name="households_export"),
     path("registry/households/<int:pk>/", views_registry.household_page, name="household"),
     path("registry/members/<int:pk>/unmask/", views_registry.member_unmask, name="member_unmask"),
     path("registry/import/", views_registry.registry_import, name="registry_import"),

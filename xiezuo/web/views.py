@@ -26,6 +26,7 @@ from xiezuo.core.models import AuditEntry, Job
 from xiezuo.core.scope import active_grants, can, get_or_404, scope_for
 from xiezuo.regions.models import LEVEL_DIGITS, Region, full_code, subtree_range
 from xiezuo.web import public as public_tables
+from xiezuo.web import workbench
 from xiezuo.web.job_display import result_view
 
 AUDIT_PAGE = 50
@@ -97,7 +98,27 @@ def home(request: HttpRequest) -> HttpResponse:
         "jobs": list(Job.objects.filter(created_by_id=user.pk).order_by("-created_at", "-id")[:HOME_JOBS]),
         "can_audit": can(user, "audit", "view"),
     }
+    context.update(work(user))
     return render(request, "web/home.html", context)
+
+
+def work(user: Any) -> dict[str, Any]:
+    """The home page's work blocks (xiezuo.web.workbench): due, waiting for me, imports, progress."""
+    today = timezone.localdate()
+    own = workbench.own_pairings(user)
+    zh = (get_language() or "zh-hans").lower().startswith("zh")
+    progress = workbench.progress(own, today, zh=zh)
+    return {
+        "today": today,
+        "due": workbench.due_periods(user, today, own)[: workbench.MAX_ROWS],
+        "to_confirm": workbench.to_confirm(user),
+        "disputed": workbench.disputed(user),
+        "to_approve": workbench.periods_to_approve(user),
+        "unlocks": workbench.unlock_requests(user),
+        "imports": workbench.recent_imports(user),
+        "progress": progress,
+        "has_progress": any(p["items"] for p in progress),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
