@@ -46,11 +46,6 @@ from xiezuo.web.forms_ledgers import (
 from xiezuo.web.forms_pairings import code_choices
 from xiezuo.web.views import region_names
 
-# the names these had before the form and cells moved to forms_ledgers (kept for code in flight)
-_changeable_pairing_ids = changeable_pairing_ids
-_initial = initial_values
-_cell = record_cell
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 50
 
