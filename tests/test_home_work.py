@@ -177,7 +177,7 @@ def test_periods_waiting_for_the_users_step_and_unlock_requests(world: World) ->
     assert workbench.periods_to_approve(clerk) == []  # the clerk's step is done
     assert workbench.periods_to_approve(world.user("dongli")) == []  # the other side's period
     services.advance_period(period, actor=chengde)  # county reviews (a prefecture grant may)
-    services.advance_period(period, actor=chengde)  # prefecture approves: locked
+    services.advance_period(period, actor=world.user("national"))  # four eyes: another approves
     period.refresh_from_db()
     assert period.locked and workbench.periods_to_approve(chengde) == []
     assert workbench.unlock_requests(chengde) == []
