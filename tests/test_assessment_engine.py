@@ -536,3 +536,49 @@ def test_pairing_coverage_of_poverty_counties_and_poor_villages() -> None:
     # pair 1: counties ½ (A paired, B's pair ended), villages ½ (one of two) → ½; pair 2 (A): 1 and
     # ½ → ¾; pair 3 (B): its own pair ended → 0; pair 5 (the village): 1
     assert got == {1: 0.5, 2: 0.75, 3: 0.0, 5: 1.0}
+
+
+def _with(tables: dict[str, pa.Table], name: str, rows: list[dict[str, Any]]) -> dict[str, pa.Table]:
+    schema = tables[name].schema
+    extra = pa.Table.from_pylist([{f.name: r.get(f.name) for f in schema} for r in rows], schema=schema)
+    return {**tables, name: pa.concat_tables([tables[name], extra])}
+
+
+def test_the_assessments_agreement_items_are_targets() -> None:
+    items = [
+        (2, "industry_beneficiaries", 5), (3, "industry_beneficiaries", 3),
+        (2, "placements_to_partner", 2), (2, "workshop_employees", 4), (2, "exits", 6),
+        (2, "exit_rate", 20), (3, "exit_rate", 30),
+    ]  # fmt: skip
+    rows = [
+        {"record": 410 + n, "pairing": p, "year": 2019, "side": "helper", "region_code": world.A,
+         "target_item": item, "target_count": count}
+        for n, (p, item, count) in enumerate(items)
+    ]  # fmt: skip
+    fws = framework.shipped()
+    run = assess.assess(
+        Facts(_with(world.tables(), "agreement_targets", rows)),
+        [fws["ew-2017-east"], fws["ew-2017-west"]],
+        2019,
+    )
+    codes = ("E16", "E18", "E22", "W15", "W16", "W18", "W20")
+    got = {
+        p: [
+            (v.code, v.target)
+            for c in codes
+            for v in [_value(run, p, "helper" if c[0] == "E" else "helped", c)]
+        ]
+        for p in (1, 2, 3)
+    }
+    # pairing 1 has no agreement items of these: its county pairs' counts add up, their rates average
+    assert got == {
+        1: [("E16", 8.0), ("E18", 2.0), ("E22", 6.0), ("W15", 4.0), ("W16", 8.0), ("W18", 2.0), ("W20", 0.25)],
+        2: [("E16", 5.0), ("E18", 2.0), ("E22", 6.0), ("W15", 4.0), ("W16", 5.0), ("W18", 2.0), ("W20", 0.2)],
+        3: [("E16", 3.0), ("E18", None), ("E22", None), ("W15", None), ("W16", 3.0), ("W18", None), ("W20", 0.3)],
+    }  # fmt: skip
+    missing = sorted(
+        (f.indicator, f.pairing)
+        for f in run.findings
+        if f.reason == "missing_target" and f.indicator in codes
+    )
+    assert missing == [("E18", 3), ("W15", 3), ("W18", 3)]

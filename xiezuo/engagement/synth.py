@@ -36,8 +36,16 @@ COUNTY_TARGETS: dict[str, tuple[int, int]] = {
     "purchases": (3000, 10000),
     "visits": (2, 3),
     "meetings": (1, 2),
+    # the items the assessment measures people against (FRAMEWORK.md E16, E18, E22, W15, W16,
+    # W18, W20): shares of the demo's ~700 placements and ~1,600 registry members a county
+    "industry_beneficiaries": (150, 400),
+    "placements_to_partner": (100, 300),
+    "workshop_employees": (50, 150),
+    "exits": (100, 300),
+    "exit_rate": (10, 30),  # per cent of the registered poor at the start of the year
 }
-UPPER_FACTOR = {"visits": 1, "meetings": 1, "cadres": 1, "professionals": 1}
+# a provincial agreement asks three times a county pair's, except for these (a rate is a rate)
+UPPER_FACTOR = {"visits": 1, "meetings": 1, "cadres": 1, "professionals": 1, "exit_rate": 1}
 MONEY = frozenset({"fiscal_funds", "social_funds", "investment", "purchases"})
 PURPOSES = (
     "调研对接东西部扶贫协作工作",

@@ -24,6 +24,8 @@ from xiezuo.assessment.engine.facts import Facts
 from xiezuo.assessment.engine.framework import Computation, Framework, Indicator
 
 MONEY_ITEMS = frozenset({"fiscal_funds", "social_funds", "investment", "purchases"})
+PERCENT_ITEMS = frozenset({"exit_rate"})
+"""Agreement items given in per cent (``target_count``): the target is a share, 25 → 0.25."""
 SEVERITY = {
     "missing_target": "error",
     "bad_target": "error",
@@ -189,18 +191,25 @@ def _counted(evidence: pa.Table) -> dict[int, float | None]:
 
 def _agreement_targets(con: Any, ctx: library.Context) -> dict[tuple[int, str], float]:
     """Each pairing's agreement target per item: its own agreement's where it has one, else the
-    sum of its sub-pairings' (a provincial agreement already covers its county pairs)."""
+    sum of its sub-pairings' (a provincial agreement already covers its county pairs). A rate
+    (:data:`PERCENT_ITEMS`) is a share, and the sub-pairings' rates are averaged, not added."""
     r = library.records(ctx, "agreement_targets", {})
     amount = ibis.ifelse(r.target_item.isin(sorted(MONEY_ITEMS)), r.target_fen, r.target_count)
     own = (r.pairing == r.ancestor).cast("int8")
     t = _execute(
-        con, r.group_by(pairing=r.ancestor, item=r.target_item, own=own).aggregate(value=amount.sum())
+        con,
+        r.group_by(pairing=r.ancestor, item=r.target_item, own=own).aggregate(
+            value=amount.sum(), n=amount.count()
+        ),
     )
     out: dict[tuple[int, str], float] = {}
     for row in sorted(t.to_pylist(), key=lambda x: (x["pairing"], x["item"], x["own"])):
         if row["value"] is not None:
+            value = float(row["value"])
+            if row["item"] in PERCENT_ITEMS:
+                value = value / row["n"] / 100
             # own (1) sorts after the sub-pairings' sum (0) and replaces it
-            out[(row["pairing"], row["item"])] = float(row["value"])
+            out[(row["pairing"], row["item"])] = value
     return out
 
 
