@@ -132,8 +132,8 @@ def test_assess_a_year_writes_the_run_and_answers_json(
         "id": run.pk,
         "year": 2019,
         "frameworks": [
-            {"code": "ew-2017-east", "version": "2017.1"},
-            {"code": "ew-2017-west", "version": "2017.1"},
+            {"code": "ew-2017-east", "version": "2017.2"},
+            {"code": "ew-2017-west", "version": "2017.2"},
         ],
         "snapshot": run.snapshot,
     }
