@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from xiezuo.assessment.engine import assess, framework, library, scoring
-from xiezuo.assessment.engine.facts import FactError, Facts
+from xiezuo.assessment.engine.facts import SCHEMAS, FactError, Facts
 
 sys.path.insert(0, str(Path(__file__).parent))
 import assessment_world as world
@@ -138,7 +138,7 @@ def test_the_shipped_frameworks_load() -> None:
     assert east.sides() == ("helper",) and west.sides() == ("helped",) and new.sides() == ("helper", "helped")
     assert [f.code for f in framework.for_year(2019, fws)] == ["ew-2017-east", "ew-2017-west"]
     assert [f.code for f in framework.for_year(2021, fws)] == ["ew-2021"]
-    assert east.version == "2017.1" and east.indicators[16].computation.params["min_days"] == 90
+    assert east.version == "2017.2" and east.indicators[16].computation.params["min_days"] == 90
 
 
 def _raw() -> dict[str, Any]:
@@ -173,9 +173,10 @@ E17 = ["areas", 4, "indicators", 0]
         (_break(["colour"], "red"), "ew-2017-east: unknown key colour"),
         (
             _break([*E17, "computation", "function"], "cnt"),
-            "ew-2017-east: areas[4].indicators[0].computation: unknown function 'cnt' (known: count, "
-            "coverage, distinct, growth, manual, mean, people, registry_exits, registry_poor, share, sum, "
-            "tilt, total)",
+            "ew-2017-east: areas[4].indicators[0].computation: unknown function 'cnt' (known: "
+            "agreement_reached, count, coverage, distinct, exits_helped, exits_on_plan, growth, "
+            "helped_in_time, linked_share, manual, mean, misuse_findings, pairs_with, people, "
+            "registry_exits, registry_poor, share, sum, tilt, total)",
         ),
         (
             _break([*E17, "computation", "ledger"], "jobs"),
@@ -404,15 +405,15 @@ def test_areas_totals_grades_and_ranks(run: assess.Assessment) -> None:
     got = [(r.side, r.pairing, r.total, r.grade, r.rank) for r in run.results]
     assert got == [
         ("helper", 1, Decimal("21.00"), "较差", 1),
-        ("helper", 2, Decimal("22.00"), "较差", 1),
+        ("helper", 2, Decimal("25.00"), "较差", 1),  # E4: its one agreement item (placements) reached
         ("helper", 3, Decimal("13.00"), "较差", 2),
-        ("helped", 1, Decimal("15.33"), "较差", 1),
-        ("helped", 2, Decimal("18.71"), "较差", 1),
-        ("helped", 3, Decimal("15.50"), "较差", 2),
+        ("helped", 1, Decimal("19.33"), "较差", 1),  # W12: no misuse found, 4 points each
+        ("helped", 2, Decimal("25.71"), "较差", 1),  # and W4 as E4
+        ("helped", 3, Decimal("19.50"), "较差", 2),
     ]
     helper2 = _result(run, 2, "helper")
     assert helper2.areas == {
-        "leadership": Decimal("0.00"), "talent": Decimal("0.00"), "funds": Decimal("9.00"),
+        "leadership": Decimal("3.00"), "talent": Decimal("0.00"), "funds": Decimal("9.00"),
         "industry": Decimal("0.00"), "labour": Decimal("8.00"), "pairs": Decimal("5.00"),
     }  # fmt: skip
 
@@ -427,13 +428,13 @@ def test_the_same_facts_give_the_same_json(run: assess.Assessment) -> None:
     result = assess.as_json(run, meta)["results"][1]
     assert result["indicators"][16] == {"code": "E17", "value": 4, "target": 4, "points": 8.0}
     summary = [result[k] for k in ("pairing", "side", "level", "total", "grade", "rank")]
-    assert summary == [2, "helper", "county-county", 22.0, "较差", 1]
+    assert summary == [2, "helper", "county-county", 25.0, "较差", 1]
 
 
-def _figure(raw: dict[str, Any], year: int = 2019) -> dict[int, float | None]:
+def _figure(raw: dict[str, Any], year: int = 2019, facts: Facts | None = None) -> dict[int, float | None]:
     """One computation of the library on the hand-built world: pairing → value."""
     computation = framework._computation(raw, "test")
-    con, tables, clo, helped = assess.connect(world.facts())
+    con, tables, clo, helped = assess.connect(facts or world.facts())
     ctx = library.Context(t=tables, year=year, closure=clo, helped=helped)
     t = con.to_pyarrow(library.compute(ctx, computation).values)
     return dict(sorted(zip(t["pairing"].to_pylist(), t["value"].to_pylist(), strict=True)))
@@ -536,3 +537,204 @@ def test_pairing_coverage_of_poverty_counties_and_poor_villages() -> None:
     # pair 1: counties ½ (A paired, B's pair ended), villages ½ (one of two) → ½; pair 2 (A): 1 and
     # ½ → ¾; pair 3 (B): its own pair ended → 0; pair 5 (the village): 1
     assert got == {1: 0.5, 2: 0.75, 3: 0.0, 5: 1.0}
+
+
+def _with(tables: dict[str, pa.Table], name: str, rows: list[dict[str, Any]]) -> dict[str, pa.Table]:
+    schema = SCHEMAS[name]
+    extra = pa.Table.from_pylist([{f.name: r.get(f.name) for f in schema} for r in rows], schema=schema)
+    return {**tables, name: pa.concat_tables([tables.get(name, schema.empty_table()), extra])}
+
+
+def test_the_assessments_agreement_items_are_targets() -> None:
+    items = [
+        (2, "industry_beneficiaries", 5), (3, "industry_beneficiaries", 3),
+        (2, "placements_to_partner", 2), (2, "workshop_employees", 4), (2, "exits", 6),
+        (2, "exit_rate", 20), (3, "exit_rate", 30),
+    ]  # fmt: skip
+    rows = [
+        {"record": 410 + n, "pairing": p, "year": 2019, "side": "helper", "region_code": world.A,
+         "target_item": item, "target_count": count}
+        for n, (p, item, count) in enumerate(items)
+    ]  # fmt: skip
+    fws = framework.shipped()
+    run = assess.assess(
+        Facts(_with(world.tables(), "agreement_targets", rows)),
+        [fws["ew-2017-east"], fws["ew-2017-west"]],
+        2019,
+    )
+    codes = ("E16", "E18", "E22", "W15", "W16", "W18", "W20")
+    got = {
+        p: [
+            (v.code, v.target)
+            for c in codes
+            for v in [_value(run, p, "helper" if c[0] == "E" else "helped", c)]
+        ]
+        for p in (1, 2, 3)
+    }
+    # pairing 1 has no agreement items of these: its county pairs' counts add up, their rates average
+    assert got == {
+        1: [("E16", 8.0), ("E18", 2.0), ("E22", 6.0), ("W15", 4.0), ("W16", 8.0), ("W18", 2.0),
+            ("W20", 0.25)],
+        2: [("E16", 5.0), ("E18", 2.0), ("E22", 6.0), ("W15", 4.0), ("W16", 5.0), ("W18", 2.0),
+            ("W20", 0.2)],
+        3: [("E16", 3.0), ("E18", None), ("E22", None), ("W15", None), ("W16", 3.0), ("W18", None),
+            ("W20", 0.3)],
+    }  # fmt: skip
+    missing = sorted(
+        (f.indicator, f.pairing)
+        for f in run.findings
+        if f.reason == "missing_target" and f.indicator in codes
+    )
+    assert missing == [("E18", 3), ("E22", 3), ("W15", 3), ("W18", 3)]
+
+
+# --- the indicators computed since 2017.2 (E3, E4, E11, E22, W4, W11, W12, W21, W22, D6) ------
+
+
+def _rows(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"year": 2019, "side": "helped", "region_code": world.A, **r} for r in rows]
+
+
+def test_county_pairs_with_a_visit_of_their_helper_countys_leaders() -> None:
+    visits = _rows(
+        "visits",
+        [
+            {"record": 501, "pairing": 2, "leader_level": "county_top", "direction": "east_to_west"},
+            {"record": 502, "pairing": 3, "leader_level": "county_other", "direction": "east_to_west"},
+            {"record": 503, "pairing": 3, "leader_level": "county_top", "direction": "west_to_east"},
+            {"record": 504, "pairing": 3, "leader_level": "county_top", "direction": "east_to_west",
+             "year": 2018},
+        ],
+    )  # fmt: skip
+    facts = Facts(_with(world.tables(), "visits", visits))
+    e3 = {
+        "function": "pairs_with",
+        "level": "county-county",
+        "ledger": "visits",
+        "where": {"leader_level": "county_top", "direction": "east_to_west"},
+    }
+    # only county pair 2's helper leaders came in 2019: one of pair 1's two county pairs
+    assert _figure(e3, facts=facts) == {1: 0.5, 2: 1.0, 3: 0.0}
+
+
+def _projects() -> Facts:
+    projects = _rows(
+        "projects",
+        [
+            {"record": 601, "pairing": 2, "project_number": "P1", "east_west_fen": 1000},
+            {"record": 602, "pairing": 2, "project_number": "P2", "east_west_fen": 3000},
+            {"record": 603, "pairing": 3, "project_number": "P3", "east_west_fen": 500},
+            {"record": 604, "pairing": 2, "project_number": None, "east_west_fen": 1000},
+        ],
+    )
+    beneficiaries = _rows(
+        "project_beneficiaries",
+        [
+            {"record": 701, "pairing": 2, "project_number": "P1", "started_on": world.D(2019, 3, 1)},
+            {"record": 702, "pairing": 2, "project_number": "P2", "started_on": world.D(2019, 3, 1)},
+            {"record": 703, "pairing": 3, "project_number": "P3", "started_on": world.D(2019, 3, 1)},
+            {"record": 704, "pairing": 3, "project_number": "P3", "started_on": world.D(2019, 4, 1)},
+        ],
+    )
+    named = [
+        {"ledger": "project_beneficiaries", "record": r, "person": p}
+        for r, p in ((701, 1), (702, 7), (703, 3), (704, 3))
+    ]
+    t = _with(world.tables(), "projects", projects)
+    t = _with(t, "project_beneficiaries", beneficiaries)
+    return Facts(_with(t, "record_people", named))
+
+
+BENEFICIARIES = {"function": "people", "ledger": "project_beneficiaries", "date": "started_on"}
+
+
+def test_funds_and_projects_linked_to_verified_beneficiary_households() -> None:
+    facts = _projects()
+    base = {
+        "function": "linked_share",
+        "ledger": "projects",
+        "key": "project_number",
+        "people": BENEFICIARIES,
+    }
+    # P1 has person 1 (verified), P2 only person 7 (not registered), P3 person 3 (twice);
+    # the project without a number links to no one
+    assert _figure({**base, "column": "east_west_fen"}, facts=facts) == {
+        1: 1500 / 5500,
+        2: 1000 / 5000,
+        3: 1.0,
+    }
+    assert _figure(base, facts=facts) == {1: 2 / 4, 2: 1 / 3, 3: 1.0}
+
+
+def test_exits_of_people_who_received_help() -> None:
+    t = world.tables()
+    people = t["people"].to_pylist()
+    for row in people:
+        if row["person"] in (1, 3, 6, 8):  # 6 is outside the area, 8 not yet poor on its start
+            row["exit_year"] = 2019
+        if row["person"] == 2:
+            row["exit_year"] = 2018
+    facts = Facts({**t, "people": pa.Table.from_pylist(people, schema=t["people"].schema)})
+    raw = {
+        "function": "exits_helped",
+        "parts": [{"function": "people", "ledger": "placements", "date": "start"}, BENEFICIARIES],
+    }
+    assert _figure(raw, facts=facts) == {1: 2.0, 2: 1.0, 3: 1.0}
+
+
+def test_planned_county_and_village_exits_achieved() -> None:
+    t = world.tables()
+    regions = t["regions"].to_pylist()
+    for row in regions:
+        if row["code"] == world.A:
+            row["planned_exit_year"], row["exit_year"] = 2019, 2019
+        if row["code"] == world.B:
+            row["planned_exit_year"], row["exit_year"] = 2019, 2020  # late
+    village = {key: None for key in regions[0]} | {"level": 5, "poor_village": True}
+    regions += [
+        {**village, "code": world.VA, "low": world.VA, "high": world.VA + 1, "planned_exit_year": 2019},
+        {**village, "code": world.VB, "low": world.VB, "high": world.VB + 1, "planned_exit_year": 2020},
+    ]
+    facts = Facts({**t, "regions": pa.Table.from_pylist(regions, schema=t["regions"].schema)})
+    # pair 2 (county A): A exited on plan, its village VA not; pair 3: B late; VB is due in 2020
+    assert _figure({"function": "exits_on_plan"}, facts=facts) == {1: 1 / 3, 2: 0.5, 3: 0.0}
+    assert _figure({"function": "exits_on_plan"}, facts=world.facts()) == {}
+
+
+def test_monitored_households_helped_within_a_month() -> None:
+    D = world.D
+    monitoring = [
+        {"household": 10, "start": D(2019, 5, 1)},  # person 1 in A: helped after 45 days
+        {"household": 12, "start": D(2019, 7, 1)},  # person 3 in B: helped on day 30
+        {"household": 15, "start": D(2019, 3, 1)},  # outside every helped area
+        {"household": 13, "start": D(2018, 3, 1)},  # identified before the year
+    ]  # household 14 (person 5 in A) is monitored from 2019-02-01 in the world: helped on day 19
+    measures = [
+        {"household": 14, "identified_on": D(2019, 2, 1), "started_on": D(2019, 2, 20)},
+        {"household": 10, "identified_on": D(2019, 5, 1), "started_on": D(2019, 6, 15)},
+        {"household": 12, "identified_on": D(2019, 7, 1), "started_on": D(2019, 7, 31)},
+        {"household": 12, "identified_on": D(2019, 7, 1), "started_on": D(2019, 7, 2)},
+        {"household": 13, "identified_on": D(2018, 3, 1), "started_on": D(2018, 3, 2)},
+        {"household": 15, "identified_on": D(2019, 3, 1), "started_on": D(2019, 3, 2)},
+    ]
+    t = _with(world.tables(), "monitoring", monitoring)
+    facts = Facts(_with(t, "help_measures", measures))
+    raw = {"function": "helped_in_time", "days": 30}
+    assert _figure(raw, facts=facts) == {1: 2 / 3, 2: 0.5, 3: 1.0}
+    assert _figure({**raw, "days": 10}, facts=facts) == {1: 1 / 3, 2: 0.0, 3: 1.0}
+
+
+def test_agreement_items_reached_and_no_misuse_found(run: assess.Assessment) -> None:
+    # pair 1 agreed placements (10: 5 reached) and fiscal aid (8,000 fen: 4,000 arrived); pair 2
+    # placements (4: 4 reached); pair 3 placements (2: 1 reached)
+    e4 = [(_value(run, p, "helper", "E4").value, _value(run, p, "helper", "E4").points) for p in (1, 2, 3)]
+    assert e4 == [(0.0, Decimal("0.00")), (1.0, Decimal("3.00")), (0.0, Decimal("0.00"))]
+    w4 = [_value(run, p, "helped", "W4").value for p in (1, 2, 3)]
+    assert w4 == [0.0, 1.0, 0.0]  # the helped side's agreement indicators: placements only (W17)
+    w12 = [(_value(run, p, "helped", "W12").value, _value(run, p, "helped", "W12").points) for p in (1, 2, 3)]
+    assert w12 == [(0.0, Decimal("4.00"))] * 3
+    # no visits in the world: no county pair had its leaders' visit
+    assert [_value(run, p, "helper", "E3").value for p in (1, 2, 3)] == [0.0, 0.0, 0.0]
+    assert not [
+        f for f in run.findings if f.reason == "no_value" and f.indicator in ("E3", "E4", "W4", "W12")
+    ]

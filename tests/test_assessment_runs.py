@@ -39,7 +39,7 @@ from xiezuo.labour.ledgers import PLACEMENT_TYPE
 from xiezuo.labour.models import Placement
 from xiezuo.ledgers.services import save_record
 from xiezuo.pairings.models import Pairing
-from xiezuo.registry.models import Member
+from xiezuo.registry.models import HelpMeasure, Household, Member, Monitoring
 
 
 @pytest.fixture(autouse=True)
@@ -132,8 +132,8 @@ def test_assess_a_year_writes_the_run_and_answers_json(
         "id": run.pk,
         "year": 2019,
         "frameworks": [
-            {"code": "ew-2017-east", "version": "2017.1"},
-            {"code": "ew-2017-west", "version": "2017.1"},
+            {"code": "ew-2017-east", "version": "2017.2"},
+            {"code": "ew-2017-west", "version": "2017.2"},
         ],
         "snapshot": run.snapshot,
     }
@@ -274,3 +274,27 @@ def test_the_api_serves_the_same_json_scoped(
     # 宁波 helps elsewhere: the run does not exist for it, exactly like a missing one
     assert _api(world, "ningbo", run_id) == (404, {"detail": "未找到。", "errors": []})
     assert _api(world, "national", run_id + 1000) == (404, {"detail": "未找到。", "errors": []})
+
+
+def test_help_measures_of_monitored_households_give_w22(
+    placed: tuple[People, Pairing, dict[str, int]],
+) -> None:
+    _people, pair, _ids = placed
+    # two households of 承德县 (the county pair's helped side) identified for monitoring in 2019
+    first, second = Household.objects.filter(
+        region_code__gte=130821000000, region_code__lt=130822000000
+    ).order_by("pk")[:2]
+    quick = Monitoring.objects.create(household=first, kind="edge", identified_on=dt.date(2019, 4, 1))
+    slow = Monitoring.objects.create(household=second, kind="edge", identified_on=dt.date(2019, 4, 1))
+    HelpMeasure.objects.create(monitoring=quick, channel="employment", started_on=dt.date(2019, 4, 20))
+    HelpMeasure.objects.create(monitoring=slow, channel="industry", started_on=dt.date(2019, 6, 1))
+    assert facts.help_measures().to_pylist() == sorted(
+        [
+            {"household": first.pk, "identified_on": dt.date(2019, 4, 1), "started_on": dt.date(2019, 4, 20)},
+            {"household": second.pk, "identified_on": dt.date(2019, 4, 1), "started_on": dt.date(2019, 6, 1)},
+        ],
+        key=lambda r: r["household"],
+    )
+    result = next(r for r in _assess()["results"] if r["pairing"] == pair.pk and r["side"] == "helped")
+    # one of the two was helped within 30 days (19 days), the other after 61
+    assert _indicator(result, "W22") == {"code": "W22", "value": 0.5, "target": 1, "points": 3.0}

@@ -129,6 +129,29 @@ def test_agreement_target_rules(world: World) -> None:
     assert _errors(_target, world, "visits", target_count=3)[0][1].startswith("已存在相同记录")
 
 
+def test_the_assessments_agreement_items_are_entered_as_counts(world: World) -> None:
+    assert _errors(_target, world, "exit_rate", target_count=120) == [
+        (
+            "target_count",
+            "「贫困人口脱贫率（%）」是百分比，目标数量应在0到100之间",
+            "exit_rate is a percentage: give 0 to 100",
+        )
+    ]
+    saved = [
+        _target(world, item, target_count=n).value
+        for item, n in (
+            ("exit_rate", 25),
+            ("exits", 300),
+            ("industry_beneficiaries", 150),
+            ("placements_to_partner", 120),
+            ("workshop_employees", 60),
+        )
+    ]
+    assert saved == [25, 300, 150, 120, 60]
+    assert codelists.lookup("target_item", "脱贫率").code == "exit_rate"
+    assert codelists.lookup("target_item", "车间吸纳就业").code == "workshop_employees"
+
+
 def test_the_helped_side_does_not_enter_agreements(world: World) -> None:
     with pytest.raises(ScopeError):
         save_record(
@@ -420,11 +443,11 @@ def test_synthetic_engagement_is_reproducible_and_saves(world: World, tmp_path: 
     rows = generate(SynthContext(rng=random.Random(7), year=2019, pairings=pairings))
     again = generate(SynthContext(rng=random.Random(7), year=2019, pairings=pairings))
     assert rows == again
-    assert {k: len(v) for k, v in rows.items()} == {"agreement_targets": 39, "visits": 11, "meetings": 12}
+    assert {k: len(v) for k, v in rows.items()} == {"agreement_targets": 54, "visits": 11, "meetings": 12}
     for key, values in rows.items():
         for row in values:
             save_record(types.get(key), actor=SYSTEM, values=row, via="demo", upsert=True)
-    assert AgreementTarget.objects.filter(year=2019).count() == 39
+    assert AgreementTarget.objects.filter(year=2019).count() == 54
     per_pair = {p.pk: engagement.agreement_targets([p.pk], 2019) for p in pairings}
     assert all(set(t) == {e.code for e in codelists.entries("target_item")} for t in per_pair.values())
     assert [Meeting.objects.filter(pairing=p, kind="joint").count() for p in pairings] == [1, 2, 2]

@@ -11,7 +11,8 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from tests.ledgers_world import People, registry_people  # noqa: F401
 from tests.world import World
@@ -465,6 +466,10 @@ def test_beneficiaries_are_checked_against_the_registry(world: World, registry_p
         list(Beneficiary.objects.order_by("id").values_list("flagged", flat=True)) == [False] * 4 + [True] * 3
     )
     assert metric("industry_beneficiaries", "people", pair) == {"": 3, "dividend": 1, "employed": 3}
+    with CaptureQueriesContext(connection) as queries:
+        metric("industry_beneficiaries", "people", pair)
+    # the people, the two split values, and the people of each: not one query per record (7)
+    assert len(queries) == 4
     assert metric("industry_beneficiaries", "workshop_people", pair) == {"": 2}
     # the same person, place and kind again is the same record
     assert errors_of(

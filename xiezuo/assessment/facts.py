@@ -111,6 +111,15 @@ def monitoring() -> pa.Table:
     )
 
 
+def help_measures() -> pa.Table:
+    t, m = _name("registry.HelpMeasure"), _name("registry.Monitoring")
+    return _table(
+        "help_measures",
+        f"SELECT m.household_id, m.identified_on, t.started_on FROM {t} t "
+        f"JOIN {m} m ON m.id = t.monitoring_id ORDER BY m.household_id, m.identified_on, t.started_on, t.id",
+    )
+
+
 def regions() -> pa.Table:
     r, f = _name("regions.Region"), _name("regions.RegionFlag")
     low, high = _range_sql("r.code", "r.level")
@@ -192,6 +201,7 @@ def take() -> dict[str, pa.Table]:
         "people": people(),
         "statuses": statuses(),
         "monitoring": monitoring(),
+        "help_measures": help_measures(),
         "regions": regions(),
         "pairings": pairings(),
         "pairing_sides": pairing_sides(),

@@ -15,7 +15,7 @@ from django.db.models import Sum
 
 from xiezuo.core import codelists
 from xiezuo.engagement.columns import AGREEMENT_TARGETS, MEETINGS, VISITS
-from xiezuo.engagement.models import MONEY_ITEMS, AgreementTarget, LeaderVisit, Meeting
+from xiezuo.engagement.models import MONEY_ITEMS, PERCENT_ITEMS, AgreementTarget, LeaderVisit, Meeting
 from xiezuo.ledgers.types import BOTH, HELPED, HELPER, LedgerType, Metric, register
 
 Error = tuple[str, str, str]
@@ -69,6 +69,14 @@ def check_agreement_target(values: Mapping[str, Any]) -> list[Error]:
                         "target_fen",
                         f"「{label}」是数量目标，目标金额应为空",
                         f"{item} is a count target: leave the amount empty",
+                    )
+                )
+            if item in PERCENT_ITEMS and isinstance(count, int) and count > 100:
+                errors.append(
+                    (
+                        "target_count",
+                        f"「{label}」是百分比，目标数量应在0到100之间",
+                        f"{item} is a percentage: give 0 to 100",
                     )
                 )
     signed, year = values.get("signed_on"), values.get("year")

@@ -14,6 +14,8 @@ from xiezuo.ledgers.models import LedgerRecord
 
 MONEY_ITEMS = frozenset({"fiscal_funds", "social_funds", "investment", "purchases"})
 """Target items measured in money (fen); every other item of ``target_item`` is a count."""
+PERCENT_ITEMS = frozenset({"exit_rate"})
+"""Count items that are a rate in per cent (0–100), e.g. the exit rate the assessment's W20 asks."""
 
 
 class AgreementTarget(LedgerRecord):

@@ -11,6 +11,7 @@ Only ``ctx.rng`` draws, so the same seed gives the same rows.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 from xiezuo.ledgers.types import HELPED, HELPER
@@ -37,7 +38,19 @@ COUNTY_TARGETS: dict[str, tuple[int, int]] = {
     "visits": (2, 3),
     "meetings": (1, 2),
 }
-UPPER_FACTOR = {"visits": 1, "meetings": 1, "cadres": 1, "professionals": 1}
+# The items the assessment measures people against (FRAMEWORK.md E16, E18, E22, W15, W16, W18,
+# W20): shares of the demo's ~700 placements and ~1,600 registry members a county. Drawn from a
+# generator derived from ctx.rng's state without advancing it, so that adding them left every
+# other synthetic row of the same seed as it was.
+ASSESSMENT_TARGETS: dict[str, tuple[int, int]] = {
+    "industry_beneficiaries": (150, 400),
+    "placements_to_partner": (100, 300),
+    "workshop_employees": (50, 150),
+    "exits": (100, 300),
+    "exit_rate": (10, 30),  # per cent of the registered poor at the start of the year
+}
+# a provincial agreement asks three times a county pair's, except for these (a rate is a rate)
+UPPER_FACTOR = {"visits": 1, "meetings": 1, "cadres": 1, "professionals": 1, "exit_rate": 1}
 MONEY = frozenset({"fiscal_funds", "social_funds", "investment", "purchases"})
 PURPOSES = (
     "调研对接东西部扶贫协作工作",
@@ -77,8 +90,10 @@ def _agreement(ctx: SynthContext, pairing: Pairing, common: dict[str, Any]) -> l
     number = f"{helper[:2]}{helped[:2]}协〔{ctx.year}〕{rng.randint(1, 9)}号"
     title = f"{helper}—{helped}{ctx.year}年东西部扶贫协作{'框架' if upper else '携手奔小康'}协议"
     rows = []
-    for item, (low, high) in COUNTY_TARGETS.items():
-        value = rng.randint(low, high)
+    # hash of the state's integers: the same on every run (no salted str hash involved)
+    side = random.Random(hash(rng.getstate()[1]))
+    for item, (low, high) in (*COUNTY_TARGETS.items(), *ASSESSMENT_TARGETS.items()):
+        value = (side if item in ASSESSMENT_TARGETS else rng).randint(low, high)
         if upper:
             value *= UPPER_FACTOR.get(item, 3)
         row = {

@@ -61,7 +61,9 @@ def metric_value(
         people = PersonCheck.objects.filter(ledger=ltype.key, record_id__in=ids, reason__in=OK_REASONS)
         if metric.split:
             out = {"": people.values("id_hmac").distinct().count()}
-            for value in qs.values_list(metric.split, flat=True).distinct():
+            # without order_by() the records' default ordering (-year, -id) joins the DISTINCT,
+            # which then yields one value per record, and one query per record follows
+            for value in qs.order_by().values_list(metric.split, flat=True).distinct():
                 sub = qs.filter(**{metric.split: value}).values("pk")
                 out[str(value)] = (
                     PersonCheck.objects.filter(ledger=ltype.key, record_id__in=sub, reason__in=OK_REASONS)

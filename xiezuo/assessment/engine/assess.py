@@ -24,6 +24,8 @@ from xiezuo.assessment.engine.facts import Facts
 from xiezuo.assessment.engine.framework import Computation, Framework, Indicator
 
 MONEY_ITEMS = frozenset({"fiscal_funds", "social_funds", "investment", "purchases"})
+PERCENT_ITEMS = frozenset({"exit_rate"})
+"""Agreement items given in per cent (``target_count``): the target is a share, 25 → 0.25."""
 SEVERITY = {
     "missing_target": "error",
     "bad_target": "error",
@@ -189,18 +191,25 @@ def _counted(evidence: pa.Table) -> dict[int, float | None]:
 
 def _agreement_targets(con: Any, ctx: library.Context) -> dict[tuple[int, str], float]:
     """Each pairing's agreement target per item: its own agreement's where it has one, else the
-    sum of its sub-pairings' (a provincial agreement already covers its county pairs)."""
+    sum of its sub-pairings' (a provincial agreement already covers its county pairs). A rate
+    (:data:`PERCENT_ITEMS`) is a share, and the sub-pairings' rates are averaged, not added."""
     r = library.records(ctx, "agreement_targets", {})
     amount = ibis.ifelse(r.target_item.isin(sorted(MONEY_ITEMS)), r.target_fen, r.target_count)
     own = (r.pairing == r.ancestor).cast("int8")
     t = _execute(
-        con, r.group_by(pairing=r.ancestor, item=r.target_item, own=own).aggregate(value=amount.sum())
+        con,
+        r.group_by(pairing=r.ancestor, item=r.target_item, own=own).aggregate(
+            value=amount.sum(), n=amount.count()
+        ),
     )
     out: dict[tuple[int, str], float] = {}
     for row in sorted(t.to_pylist(), key=lambda x: (x["pairing"], x["item"], x["own"])):
         if row["value"] is not None:
+            value = float(row["value"])
+            if row["item"] in PERCENT_ITEMS:
+                value = value / row["n"] / 100
             # own (1) sorts after the sub-pairings' sum (0) and replaces it
-            out[(row["pairing"], row["item"])] = float(row["value"])
+            out[(row["pairing"], row["item"])] = value
     return out
 
 
@@ -228,23 +237,31 @@ def assess(
             side: {p["pairing"]: SideResult(p["pairing"], side, p["level"], fw.code) for p in pairings}
             for side in fw.sides()
         }
-        for ind in fw.indicators:
+        scored: dict[tuple[str, int, str], Value] = {}
+        # the agreement's share reached (E4, W4) is read off the other indicators' values
+        later = [i for i in fw.indicators if i.computation.function == "agreement_reached"]
+        for ind in [i for i in fw.indicators if i not in later] + later:
             absent, values, ev_table = _figures(con, ctx, ind.computation, cache)
             last: dict[int, float | None] = {}
             if ind.target.rule == "last_year":
                 last = _figures(con, ctx.at(year - 1), ind.computation, cache)[1]
             for pid in ids:
                 value = values.get(pid, absent)
+                if ind in later:
+                    value = agreement_share(fw, ind.side, pid, agreed, scored)
                 target = _target(ind, pid, agreed, last, absent)
                 points, problem = scoring.score(
                     ind.scoring.rule, ind.scoring.params, points=ind.points, value=value, target=target
                 )
-                by_side[ind.side][pid].indicators.append(Value(ind.code, value, target, points))
+                scored[(ind.side, pid, ind.code)] = Value(ind.code, value, target, points)
                 if problem:
                     findings.append(Finding(ind.code, pid, ind.side, problem, SEVERITY[problem]))
             if ev_table is not None:
                 table = ev_table.filter(pc.is_in(ev_table["pairing"], pa.array(ids, pa.int64())))
                 evidence.append(_tag(table, ind))
+        for ind in fw.indicators:
+            for pid in ids:
+                by_side[ind.side][pid].indicators.append(scored[(ind.side, pid, ind.code)])
         for group in by_side.values():
             _finish(fw, list(group.values()))
             results.extend(group.values())
@@ -261,6 +278,27 @@ def assess(
     findings.sort(key=lambda f: (f.indicator, f.pairing, f.side, f.reason))
     results.sort(key=lambda r: (r.framework, r.side, r.pairing))
     return Assessment(year, [(f.code, f.version) for f in frameworks], results, ev_all, findings)
+
+
+def agreement_share(
+    fw: Framework,
+    side: str,
+    pairing: int,
+    agreed: Mapping[tuple[int, str], float],
+    scored: Mapping[tuple[str, int, str], Value],
+) -> float | None:
+    """E4, W4: the share of the pairing's agreement items (those it has a target for, which an
+    indicator of this side measures) reached: an item is reached when every indicator measured
+    against it has a value at least its target. No such item: no figure."""
+    items: dict[str, bool] = {}
+    for ind in fw.indicators:
+        item = ind.target.params.get("item") if ind.target.rule == "agreement" else None
+        if ind.side != side or item is None or (pairing, item) not in agreed:
+            continue
+        v = scored.get((side, pairing, ind.code))
+        ok = v is not None and v.value is not None and v.target is not None and v.value >= v.target
+        items[item] = items.get(item, True) and ok
+    return sum(items.values()) / len(items) if items else None
 
 
 def _target(

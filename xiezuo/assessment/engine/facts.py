@@ -13,6 +13,8 @@ Tables:
                      household, null = unknown/still there), ``died``, ``exit_year`` of the household.
 ``statuses``         household poverty status intervals ``[start, end)``: poor, pre_exit, exited, returned.
 ``monitoring``       household monitoring intervals ``[start, end)`` (防返贫动态监测).
+``help_measures``    help measures of monitored households: ``household``, ``identified_on`` (the
+                     start of the monitoring episode they belong to), ``started_on``.
 ``regions``          every region with its subtree range and flags: national poverty county with
                      planned and actual exit year, deep poverty (三区三州, provincial deep-poverty
                      county, deep-poverty village, extremely poor township), poor village.
@@ -50,6 +52,7 @@ PEOPLE = _schema(
 )
 STATUSES = _schema(("household", I64), ("status", STR), ("start", DATE), ("end", DATE))
 MONITORING = _schema(("household", I64), ("start", DATE), ("end", DATE))
+HELP_MEASURES = _schema(("household", I64), ("identified_on", DATE), ("started_on", DATE))
 REGIONS = _schema(
     ("code", I64),
     ("level", I8),
@@ -159,6 +162,7 @@ CORE: Mapping[str, pa.Schema] = {
     "people": PEOPLE,
     "statuses": STATUSES,
     "monitoring": MONITORING,
+    "help_measures": HELP_MEASURES,
     "regions": REGIONS,
     "pairings": PAIRINGS,
     "pairing_sides": PAIRING_SIDES,

@@ -356,7 +356,7 @@ def manual(ctx: Context, *, note: str) -> Computed:
     return Computed(none, None)
 
 
-FUNCTIONS: Mapping[str, Callable[..., Computed]] = {
+FUNCTIONS: dict[str, Callable[..., Computed]] = {
     "count": count,
     "distinct": distinct,
     "sum": sum_,
@@ -376,6 +376,11 @@ FUNCTIONS: Mapping[str, Callable[..., Computed]] = {
 def compute(ctx: Context, computation: Computation) -> Computed:
     """The figure of ``computation`` for every pairing in ``ctx``."""
     return FUNCTIONS[computation.function](ctx, **computation.params)
+
+
+from xiezuo.assessment.engine import outcomes  # noqa: E402  (it builds on the functions above)
+
+FUNCTIONS.update(outcomes.FUNCTIONS)
 
 
 def year_bounds(year: int) -> tuple[dt.date, dt.date]:

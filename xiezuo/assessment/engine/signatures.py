@@ -64,6 +64,27 @@ SIGNATURES: Mapping[str, Mapping[str, Param]] = {
     "registry_exits": {},
     # poverty counties with a county pair and poor villages with a pair, in the helped area
     "coverage": {},
+    # the share of the active pairs of a level below a pairing with a record (E3)
+    "pairs_with": {"level": Param("text"), "ledger": Param("ledger"), "where": _p("where", {})},
+    # the share of records (by count or by an amount column) whose key is named on a record of a
+    # people computation with a verified person (E11, W11: projects with verified beneficiaries)
+    "linked_share": {
+        "ledger": Param("ledger"),
+        "key": Param("column"),
+        "people": Param("computation"),
+        "column": _p("column"),
+        "where": _p("where", {}),
+    },
+    # people counted by any of the people computations whose household exited in the year (E22)
+    "exits_helped": {"parts": Param("computations")},
+    # the share of the year's planned county and village exits in the helped area achieved (W21)
+    "exits_on_plan": {},
+    # the share of households newly monitored in the year with a help measure within `days` (W22)
+    "helped_in_time": {"days": _p("int", 30)},
+    # confirmed findings of misuse or false reporting (W12; none recorded yet: 0)
+    "misuse_findings": {},
+    # the share of the side's agreement items reached, from the other indicators' values (E4, W4)
+    "agreement_reached": {},
     # not computed from the facts (yet): reported without a value, scored 0, a finding asks for it
     "manual": {"note": _p("text", "")},
 }
