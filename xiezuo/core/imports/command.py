@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -14,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from xiezuo.core.imports import kinds
 from xiezuo.core.imports.kinds import ImportKind
 from xiezuo.core.imports.result import ImportRefused
+from xiezuo.core.paths import user_path
 from xiezuo.core.scope import SYSTEM
 from xiezuo.core.tabular.readers import TabularError
 
@@ -29,10 +29,10 @@ class ImportCommand(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         self.add_kind_argument(parser)
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=user_path)
         self.add_options(parser)
         parser.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
-        parser.add_argument("--errors", type=Path, help="write rejected rows to this .xlsx or .csv")
+        parser.add_argument("--errors", type=user_path, help="write rejected rows to this .xlsx or .csv")
         parser.add_argument("--json", action="store_true", help="print the counts as JSON")
         parser.add_argument("--user", help="import as this user (default: the system, national scope)")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from xiezuo.assessment import reports, services
+from xiezuo.core.paths import user_path
 from xiezuo.regions.models import full_code
 
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(outcome.as_json(), ensure_ascii=False, indent=1))
             return
         if opts["out"]:
-            reports.write_xlsx(outcome, Path(opts["out"]))
+            reports.write_xlsx(outcome, user_path(opts["out"]))
         run = outcome.run
         self.stdout.write(
             _("Run {id}: {n} results, {f} findings, snapshot {s}").format(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import random
 import time
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from xiezuo.core.paths import user_path
 from xiezuo.pairings.models import Pairing
 from xiezuo.synth.ledgers import SynthContext, generate_all, write_files
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             "--scale", type=float, default=1.0, help="volume per pairing (1 = a county pair's year)"
         )
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--out", type=user_path, required=True)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         started = time.perf_counter()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from xiezuo.core.paths import user_path
 from xiezuo.synth.registry import TIERS, generate
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--people", type=int)
         parser.add_argument("--tier", choices=sorted(TIERS), default="demo")
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--out", type=user_path, required=True)
         parser.add_argument("--data-year", type=int, default=2019)
         parser.add_argument(
             "--province", help="2-digit province code (the province tier defaults to 52 贵州)"

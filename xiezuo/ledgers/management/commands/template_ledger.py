@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from xiezuo.core.paths import user_path
 from xiezuo.ledgers import types
 from xiezuo.ledgers.exporting import template
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("ledger")
-        parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--out", type=user_path, required=True)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:

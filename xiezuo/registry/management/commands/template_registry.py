@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from xiezuo.core.paths import user_path
 from xiezuo.core.tabular.spec import write_template
 from xiezuo.registry.columns import REGISTRY
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--out", type=Path, default=Path("建档立卡导入模板.xlsx"), help="the .xlsx to write"
+            "--out", type=user_path, default=user_path("建档立卡导入模板.xlsx"), help="the .xlsx to write"
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
