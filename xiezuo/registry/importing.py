@@ -34,6 +34,7 @@ from django.db import DatabaseError, connection, transaction
 
 from xiezuo.core import audit, crypto, pgcopy
 from xiezuo.core.crypto import get_cipher
+from xiezuo.core.imports import pipeline
 from xiezuo.core.imports.result import ImportRefused, ImportResult
 from xiezuo.core.scope import Scope, scope_for
 from xiezuo.core.sqlite_writer import SqliteWriter, insert_arrow
@@ -1462,9 +1463,7 @@ def _check_and_merge(
                 )
                 stage.execute(f"CREATE INDEX IF NOT EXISTS {stage.rows}_hmac ON {{rows}} (id_hmac)")
         total = stage.fetch("SELECT COUNT(*) FROM {rows}")[0][0]
-    if not (summary.read or total):
-        reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
-        raise ImportRefused(f"没有读到数据：{reasons}", "no data rows")
+    pipeline.refuse_empty(summary, total)
     with result.timed("cross-row checks"):
         if not years_checked:
             _recheck_years(stage, data_year)
@@ -1968,7 +1967,10 @@ def _merge(
                     split.build_meanwhile(table)
             done = households if bulk else min(households, done + MERGE_HOUSEHOLDS)
             if progress:
-                progress(done, households, f"已合并 {done} 户")
+                # A dry run merges into tables it rolls back: it checked and counted, wrote nothing.
+                progress(
+                    done, households, f"已合并 {done} 户" if write else f"已核对 {done} 户（试运行，未写入）"
+                )
     finally:
         if direct is not None:
             with result.timed("merge: waiting for the early index builds"):

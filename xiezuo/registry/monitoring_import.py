@@ -360,9 +360,6 @@ def import_monitoring(
         rejected = pipeline.run_batches(
             rows, summary, importer.run_batch, result, batch_size=BATCH, progress=progress
         )
-        if summary.read == 0:
-            reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
-            raise ImportRefused(f"没有读到数据：{reasons}", "no data rows")
         result.notes = list(summary.unmatched.values())
         return pipeline.finish(
             result, rejected, actor=actor, object_type=OBJECT_TYPE, path=path, errors_out=errors_out, via=via

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from xiezuo.core import audit
-from xiezuo.core.imports.result import ImportResult
+from xiezuo.core.imports.result import ImportRefused, ImportResult
 from xiezuo.core.jobs import Progress
 from xiezuo.core.tabular import ParsedRow, Summary, write_errors
 
@@ -40,6 +40,15 @@ def batches(rows: Iterable[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
         yield batch
 
 
+def refuse_empty(summary: Summary, staged: int = 0) -> None:
+    """Refuse an import whose file gave no data row (a header only, an empty sheet, no sheet with
+    a recognisable header): "0 rows imported" would read as success. Every kind calls it."""
+    if summary.read or staged:
+        return
+    reasons = "；".join(summary.unmatched.values()) or "文件中没有数据行"
+    raise ImportRefused(f"没有读到数据：{reasons}", "no data rows: the file has no data row to import")
+
+
 def run_batches(
     rows: Iterable[ParsedRow],
     summary: Summary,
@@ -52,6 +61,7 @@ def run_batches(
     """Feed the good rows to ``handler`` batch by batch; returns every rejected row in file order.
 
     Sets read / accepted / rejected on ``result``; rolls back everything when ``result.dry_run``.
+    Raises ImportRefused when the file gave no data row (:func:`refuse_empty`).
     """
     rejected: list[ParsedRow] = []
     done = 0
@@ -62,7 +72,12 @@ def run_batches(
                     handler(batch, rejected)
                 done += len(batch)
                 if progress is not None:
-                    progress(done, None, f"已处理 {done} 行")
+                    progress(
+                        done,
+                        None,
+                        f"已检查 {done} 行（试运行，未写入）" if result.dry_run else f"已处理 {done} 行",
+                    )
+            refuse_empty(summary)
             if result.dry_run:
                 raise _Rollback
     except _Rollback:
