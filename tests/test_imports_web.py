@@ -25,6 +25,7 @@ from tests.ledgers_world import People
 from tests.test_registry_monitoring import ACCEPTED, REJECTED, ROWS, write_sheet
 from tests.test_registry_pages import registry_csv
 from tests.world import World
+from xiezuo.accounts.models import Grant
 from xiezuo.core.imports import store
 from xiezuo.core.jobs import work
 from xiezuo.core.models import AuditEntry, Job
@@ -118,6 +119,9 @@ def test_registry_sheet_through_the_page(world: World, media: Path, tmp_path: Pa
     assert Member.objects.filter(household__number__startswith="I-").count() == 5
     assert list(report(client, row["errors"])) == [7]  # the header is row 1, the bad member row 7
     assert client.get(reverse("web:job", args=[job.pk])).status_code == 200
+    # Once the clerk's grant lapses, the report (rows as typed, ID numbers included) is not found.
+    Grant.objects.filter(user__username="chengdexian").update(expires_on=dt.date(2020, 1, 1))
+    assert client.get(row["errors"]).status_code == 404
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ store and job (xiezuo.core.imports), the list of the user's recent imports with 
 the error report's download.
 
 The error report is served only to the user who started the import (their own job, found through
-``jobs_for``; anyone else gets the same 404 as for a missing job), resolved by the store, audited.
+``jobs_for``), and only while their scope still covers the job's region; anyone else gets the same
+404 as for a missing job. The file is resolved by the store; the download is audited.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from xiezuo.core.imports import store
 from xiezuo.core.imports.kinds import ImportKind
 from xiezuo.core.imports.service import errors_report, jobs_for, start_import
 from xiezuo.core.models import Job
-from xiezuo.core.scope import ScopeError, get_or_404
+from xiezuo.core.scope import ScopeError, get_or_404, scope_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT = 10
@@ -94,6 +95,11 @@ def page(
 def errors_download(request: HttpRequest, kind: ImportKind, job_id: int, object_type: str) -> FileResponse:
     """The error report of one of the user's own imports; audited; 404 when there is none."""
     job = get_or_404(jobs_for(request.user, kind), pk=job_id)
+    # The report holds the rejected rows as typed (ID numbers included): only while the user still
+    # may import this kind where the job ran (a lapsed or narrowed grant gets the same 404).
+    scope = scope_for(request.user, *kind.right)
+    if scope.is_empty or (job.region_code is not None and not scope.contains(job.region_code)):
+        raise Http404
     path = errors_report(job)
     if path is None:
         raise Http404
