@@ -22,23 +22,11 @@ ATTACHMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".ofd", ".doc", ".docx", ".
 MAX_ATTACHMENT = 20 * 1024 * 1024
 
 
-def add_attachment(
-    ltype: LedgerType,
-    *,
-    actor: Any,
-    record: LedgerRecord,
-    kind: str,
-    upload: Any,
-    title: str = "",
-    via: str = "web",
-) -> Attachment:
-    """Attach a stamped scan, receipt … to a record (either side of its pairing that may change ledgers)."""
+def _checked_upload(upload: Any, kind: str) -> tuple[str, str, str]:
+    """The upload's file name, the attachment kind's code and the file's SHA-256, or RecordInvalid
+    with every problem found (type, size, kind)."""
     from xiezuo.core.codelists import lookup
 
-    scope = scope_for(actor, "ledger", "change")
-    if not (scope.contains(record.region_code) or may_confirm(actor, ltype, record)):
-        raise ScopeError("out of scope")
-    require_unlocked(ltype, record)
     name = PurePath(getattr(upload, "name", "") or "").name
     errors: list[Error] = []
     if PurePath(name).suffix.lower() not in ATTACHMENT_TYPES:
@@ -56,13 +44,32 @@ def add_attachment(
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
+    return name, entry.code, digest.hexdigest()
+
+
+def add_attachment(
+    ltype: LedgerType,
+    *,
+    actor: Any,
+    record: LedgerRecord,
+    kind: str,
+    upload: Any,
+    title: str = "",
+    via: str = "web",
+) -> Attachment:
+    """Attach a stamped scan, receipt … to a record (either side of its pairing that may change ledgers)."""
+    scope = scope_for(actor, "ledger", "change")
+    if not (scope.contains(record.region_code) or may_confirm(actor, ltype, record)):
+        raise ScopeError("out of scope")
+    require_unlocked(ltype, record)
+    name, code, sha256 = _checked_upload(upload, kind)
     with transaction.atomic():
         att = Attachment(
             ledger=ltype.key,
             record_id=record.pk,
-            kind=entry.code,
+            kind=code,
             title=(title or name)[:200],
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         att.file.save(name, upload, save=False)
@@ -91,36 +98,18 @@ def add_period_attachment(
     period: Period, *, actor: Any, kind: str, upload: Any, title: str = "", via: str = "web"
 ) -> Attachment:
     """Attach a stamped scan or other evidence to a reporting period (kept when the period locks)."""
-    from xiezuo.core.codelists import lookup
-
     if not may_attach_to_period(actor, period):
         raise ScopeError("may not attach to this period")
-    name = PurePath(getattr(upload, "name", "") or "").name
-    errors: list[Error] = []
-    if PurePath(name).suffix.lower() not in ATTACHMENT_TYPES:
-        errors.append(
-            ("file", "文件类型不支持，请上传 PDF、图片、OFD 或 Office 文件", "unsupported file type")
-        )
-    if getattr(upload, "size", 0) > MAX_ATTACHMENT:
-        errors.append(("file", "文件超过 20 MB", "file larger than 20 MB"))
-    entry = lookup("attachment_kind", kind)
-    if entry is None:
-        errors.append(("kind", "附件类型无效", "unknown attachment kind"))
-    if errors:
-        raise RecordInvalid(errors)
-    assert entry is not None
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
+    name, code, sha256 = _checked_upload(upload, kind)
     with transaction.atomic():
         if period.pk is None:
             period.save()
         att = Attachment(
             ledger=period.ledger,
             period=period,
-            kind=entry.code,
+            kind=code,
             title=(title or name)[:200],
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         att.file.save(name, upload, save=False)
